@@ -3,7 +3,6 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
-export GOFLAGS ?= -mod=mod
 
 .PHONY: dev test build bench lint fmt tidy-check
 

@@ -174,3 +174,16 @@ type Clock interface {
 type IDs interface {
 	NewID() string
 }
+
+// Sender puts envelopes straight on one consumer's queue, bypassing the bus:
+// the daily sweep sends its batches this way.
+type Sender interface {
+	Send(ctx context.Context, to events.Consumer, envs ...events.Envelope) error
+}
+
+// TimerResult tells the timer mechanism what to do next: stop, or wait until
+// NextAt and call again (in AWS the state machine's Choice state reads it).
+type TimerResult struct {
+	Done   bool      `json:"done"`
+	NextAt time.Time `json:"next_at,omitzero"`
+}

@@ -3,7 +3,10 @@
 // AWS or storage package; adapters translate to and from these types.
 package lead
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Stage is a lifecycle stage of a lead.
 type Stage string
@@ -108,6 +111,12 @@ type Lead struct {
 	LastActivityAt time.Time `json:"last_activity_at"`
 	RoutedAt       time.Time `json:"routed_at,omitzero"`
 	ContactedAt    time.Time `json:"contacted_at,omitzero"`
+
+	// Pending holds encoded events written in the same conditional update as
+	// the state change that caused them and cleared once published: a crash
+	// between the write and the publish loses no event (a transactional
+	// outbox on the lead item).
+	Pending []json.RawMessage `json:"pending,omitempty"`
 
 	// Version is the optimistic-concurrency counter: stores accept an update
 	// only when it matches the stored value, then increment it.

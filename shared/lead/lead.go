@@ -103,6 +103,7 @@ type Lead struct {
 	Routing          *Routing   `json:"routing,omitempty"`
 	Enrichment       Enrichment `json:"enrichment"`
 	DisqualifyReason string     `json:"disqualify_reason,omitempty"`
+	Outcome          string     `json:"outcome,omitempty"` // the last CRM outcome
 	Touches          []Touch    `json:"touches,omitempty"`
 	History          []Change   `json:"history,omitempty"`
 
@@ -111,6 +112,7 @@ type Lead struct {
 	LastActivityAt time.Time `json:"last_activity_at"`
 	RoutedAt       time.Time `json:"routed_at,omitzero"`
 	ContactedAt    time.Time `json:"contacted_at,omitzero"`
+	OutcomeAt      time.Time `json:"outcome_at,omitzero"`
 
 	// Pending holds encoded events written in the same conditional update as
 	// the state change that caused them and cleared once published: a crash

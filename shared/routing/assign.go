@@ -99,23 +99,27 @@ func (r *Router) assign(rc *routeCtx, ti int, d *Decision) string {
 		return why + "); queue " + t.queue + ", manager " + t.Manager + " alerted"
 	}
 	eligible := len(cands)
-	var pool string
+	var prefix, pool string
 	if nIn > 0 {
 		cands = slices.DeleteFunc(cands, func(c candidate) bool { return !c.in })
 		pool = strconv.Itoa(nIn) + " of " + strconv.Itoa(eligible) + " eligible reps in working hours"
 	} else {
 		soonest := soonestStart(r, cands)
 		cands = slices.DeleteFunc(cands, func(c candidate) bool { return c.wait != soonest })
-		pool = "no eligible rep in working hours; " + strconv.Itoa(len(cands)) + " of " + strconv.Itoa(eligible) + " start soonest"
+		prefix = "no eligible rep in working hours; "
+		pool = "the " + strconv.Itoa(len(cands)) + " of " + strconv.Itoa(eligible) + " eligible reps starting soonest"
 		if soonest >= 0 {
 			pool += " (in " + (time.Duration(soonest) * time.Minute).String() + ")"
 		}
+	}
+	if eligible < len(t.reps) {
+		pool += ", " + strconv.Itoa(len(t.reps)-eligible) + " of " + strconv.Itoa(len(t.reps)) + " reps unavailable"
 	}
 	var c candidate
 	var how string
 	if t.capacity {
 		c = fewestOpen(r, cands)
-		how = "capacity: fewest open leads per weight (" + strconv.Itoa(c.load) + ") among "
+		how = "capacity: fewest open leads per weight (" + r.reps[c.rep].ID + " has " + strconv.Itoa(c.load) + ") among "
 	} else {
 		c = cands[0]
 		if len(cands) > 1 && rc.c != nil {
@@ -127,10 +131,7 @@ func (r *Router) assign(rc *routeCtx, ti int, d *Decision) string {
 	}
 	d.Owner = r.reps[c.rep].ID
 	d.InHours = c.in
-	if eligible < len(t.reps) {
-		pool += " (" + strconv.Itoa(len(t.reps)-eligible) + " unavailable)"
-	}
-	return how + pool + " → " + d.Owner
+	return prefix + how + pool + " → " + d.Owner
 }
 
 // soonestStart fills each candidate's wait and returns the smallest one

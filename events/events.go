@@ -34,10 +34,13 @@ const (
 	LeadNurtureTouch     DetailType = "lead.nurture_touch"
 	LeadOutcomeRecorded  DetailType = "lead.outcome_recorded"
 	LeadErased           DetailType = "lead.erased"
+	// LeadEnrichRequested is sent straight to the enrich queue (never on the
+	// bus) by the inactivity sweep and before a nurture cadence starts.
+	LeadEnrichRequested DetailType = "lead.enrich_requested"
 )
 
 // DetailTypes lists every detail type.
-var DetailTypes = []DetailType{LeadCaptured, LeadEnriched, LeadActivityRecorded, LeadScored, LeadStageChanged, LeadRouted, LeadReassigned, LeadNurtureTouch, LeadOutcomeRecorded, LeadErased}
+var DetailTypes = []DetailType{LeadCaptured, LeadEnriched, LeadActivityRecorded, LeadScored, LeadStageChanged, LeadRouted, LeadReassigned, LeadNurtureTouch, LeadOutcomeRecorded, LeadErased, LeadEnrichRequested}
 
 // Header is carried by every detail.
 type Header struct {
@@ -133,6 +136,12 @@ type OutcomeRecorded struct {
 	Reason  string `json:"reason,omitempty"`
 }
 
+// EnrichRequested: re-enrich the lead (trigger sweep or nurture).
+type EnrichRequested struct {
+	Header
+	Trigger string `json:"trigger"`
+}
+
 // Erased: every item of the lead was deleted on request.
 type Erased struct {
 	Header
@@ -148,6 +157,7 @@ func (Reassigned) Type() DetailType       { return LeadReassigned }
 func (NurtureTouch) Type() DetailType     { return LeadNurtureTouch }
 func (OutcomeRecorded) Type() DetailType  { return LeadOutcomeRecorded }
 func (Erased) Type() DetailType           { return LeadErased }
+func (EnrichRequested) Type() DetailType  { return LeadEnrichRequested }
 
 // New returns an empty detail of type t, or an error for an unknown type.
 func New(t DetailType) (Detail, error) {
@@ -172,6 +182,8 @@ func New(t DetailType) (Detail, error) {
 		return &OutcomeRecorded{}, nil
 	case LeadErased:
 		return &Erased{}, nil
+	case LeadEnrichRequested:
+		return &EnrichRequested{}, nil
 	}
 	return nil, lead.Errorf(lead.EINVALID, "unknown detail-type %q", t)
 }

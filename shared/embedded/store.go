@@ -1,0 +1,197 @@
+// Package embedded implements the Store port on a bbolt file: the durable,
+// pure-Go store of `leadflow dev`, with no server to install.
+//
+// Every commit is fsynced. Writes go through bbolt's Batch, so concurrent
+// handlers share one commit and its fsyncs instead of queueing for the disk.
+// The owner queue and the inactivity sweep read secondary indexes that every
+// write maintains in the same transaction, so neither scans all leads.
+package embedded
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/leadflow/leadflow/shared/lead"
+	"github.com/leadflow/leadflow/shared/pipeline"
+)
+
+// Bucket names. The layout of their keys is in keys.go.
+var (
+	bucketLeads       = []byte("leads")        // lead id → lead JSON
+	bucketEmails      = []byte("emails")       // normalised email → lead id
+	bucketActivities  = []byte("activities")   // lead, time, activity id → activity JSON
+	bucketActivityIDs = []byte("activity_ids") // lead, activity id → nothing: dedupes by id
+	bucketAccounts    = []byte("accounts")     // domain → account JSON
+	bucketOnce        = []byte("once")         // key → expiry, value
+	bucketCounters    = []byte("counters")     // name → big-endian int64
+	bucketByOwner     = []byte("by_owner")     // owner, descending score, lead id → nothing
+	bucketByActivity  = []byte("by_activity")  // last activity time, lead id → nothing
+)
+
+var allBuckets = [][]byte{bucketLeads, bucketEmails, bucketActivities, bucketActivityIDs, bucketAccounts, bucketOnce, bucketCounters, bucketByOwner, bucketByActivity}
+
+// DefaultBatchDelay is how long a write waits for others to share its commit.
+// A commit here costs two fsyncs; a window of about one commit lets a burst
+// of handlers share it while a lone write is barely delayed (bbolt's own
+// default, 10 ms, would dominate a lone write's latency).
+const DefaultBatchDelay = time.Millisecond
+
+// maxKeyLen bounds ids, emails, domains and keys; DynamoDB's sort-key limit
+// is 1024 bytes, so nothing valid there is refused here.
+const maxKeyLen = 1024
+
+// Store is the embedded Store. It is safe for concurrent use.
+type Store struct {
+	db  *bolt.DB
+	now func() time.Time
+}
+
+var _ pipeline.Store = (*Store)(nil)
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	clock      pipeline.Clock
+	batchDelay time.Duration
+}
+
+// WithClock makes the store read the time from c to expire PutOnce records,
+// so that an accelerated or manual clock applies to them too.
+func WithClock(c pipeline.Clock) Option { return func(o *options) { o.clock = c } }
+
+// WithBatchDelay sets how long a write waits for concurrent writes to share
+// its commit (DefaultBatchDelay if unset).
+func WithBatchDelay(d time.Duration) Option { return func(o *options) { o.batchDelay = d } }
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// Open opens or creates the store file at path. Returns EUNAVAILABLE if the
+// file is locked by another process or cannot be opened.
+func Open(path string, opts ...Option) (*Store, error) {
+	o := options{clock: systemClock{}, batchDelay: DefaultBatchDelay}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	// Without a timeout, a second process on the same file would block
+	// forever on bbolt's file lock.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return nil, &lead.Error{Code: lead.EUNAVAILABLE, Message: "open store file", Err: err}
+	}
+	db.MaxBatchDelay = o.batchDelay
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, &lead.Error{Code: lead.EUNAVAILABLE, Message: "initialise store file", Err: err}
+	}
+	return &Store{db: db, now: o.clock.Now}, nil
+}
+
+// Close closes the file once running transactions end. Calls after Close
+// return EUNAVAILABLE.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return &lead.Error{Code: lead.EUNAVAILABLE, Message: "close store file", Err: err}
+	}
+	return nil
+}
+
+// update runs fn in a write transaction shared with concurrent writers, and
+// returns once it is durable. bbolt may run fn more than once, so fn derives
+// everything from tx and sets everything it reports on every run.
+//
+// fn reports a domain outcome (a conflict, a missing lead) by returning a
+// *lead.Error before it has written anything: that is the call's result, and
+// the shared transaction commits the other writers' work. Were it returned to
+// Batch, bbolt would roll the whole batch back, rerun the others and then
+// rerun fn alone, only to get the same answer.
+func (s *Store) update(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return canceled(err)
+	}
+	var outcome error
+	err := s.db.Batch(func(tx *bolt.Tx) error {
+		outcome = nil
+		err := fn(tx)
+		if isDomain(err) {
+			outcome = err
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return storageError(err)
+	}
+	return outcome
+}
+
+// view runs fn in a read transaction.
+func (s *Store) view(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return canceled(err)
+	}
+	if err := s.db.View(fn); err != nil {
+		if isDomain(err) {
+			return err
+		}
+		return storageError(err)
+	}
+	return nil
+}
+
+func isDomain(err error) bool {
+	var le *lead.Error
+	return errors.As(err, &le)
+}
+
+func storageError(err error) error {
+	return &lead.Error{Code: lead.EUNAVAILABLE, Message: "store unavailable", Err: err}
+}
+
+func canceled(err error) error {
+	return &lead.Error{Code: lead.EUNAVAILABLE, Message: "request canceled", Err: err}
+}
+
+// encode marshals a value for storage. Returns EINVALID for a value JSON
+// cannot hold (a NaN score, a year past 9999).
+func encode(v any) ([]byte, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, &lead.Error{Code: lead.EINVALID, Message: "value cannot be stored", Err: err}
+	}
+	return data, nil
+}
+
+// decode unmarshals a stored value. Returns EINTERNAL for a corrupt one.
+func decode(data []byte, v any) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return &lead.Error{Code: lead.EINTERNAL, Message: "corrupt stored value", Err: err}
+	}
+	return nil
+}
+
+// checkKey returns EINVALID unless v can serve as a key.
+func checkKey(field, v string) error {
+	switch {
+	case v == "":
+		return lead.FieldError(field, "is required")
+	case len(v) > maxKeyLen:
+		return lead.FieldError(field, "is longer than %d bytes", maxKeyLen)
+	}
+	return nil
+}

@@ -1,0 +1,130 @@
+package storetest
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/leadflow/leadflow/shared/pipeline"
+)
+
+func testPutOnce(t *testing.T, newStore newStoreFunc) {
+	t.Run("the first value wins", func(t *testing.T) {
+		s := newStore(t)
+		putOnce(t, s, "capture:req-8c1f", "01JQ8N4W6E5H2R7K9T3M000001", 0, "01JQ8N4W6E5H2R7K9T3M000001", true)
+		putOnce(t, s, "capture:req-8c1f", "01JQ8N4W6E5H2R7K9T3M000002", 0, "01JQ8N4W6E5H2R7K9T3M000001", false)
+		putOnce(t, s, "capture:req-9d20", "01JQ8N4W6E5H2R7K9T3M000002", 0, "01JQ8N4W6E5H2R7K9T3M000002", true)
+	})
+
+	t.Run("racing writers agree on one value", func(t *testing.T) {
+		s := newStore(t)
+		const n = 20
+		stored := make([]string, n)
+		created := make([]bool, n)
+		parallel(n, func(i int) {
+			var err error
+			stored[i], created[i], err = s.PutOnce(t.Context(), "notify:lead-42:owner_assigned", fmt.Sprintf("worker-%02d", i), time.Hour)
+			if err != nil {
+				t.Errorf("PutOnce %d: %v", i, err)
+			}
+		})
+		winner := slices.Index(created, true)
+		if winner < 0 || slices.Index(created[winner+1:], true) >= 0 {
+			t.Fatalf("created = %v, want exactly one true", created)
+		}
+		for i, v := range stored {
+			if want := fmt.Sprintf("worker-%02d", winner); v != want {
+				t.Errorf("writer %d saw %q, want the winner's %q", i, v, want)
+			}
+		}
+	})
+
+	t.Run("an expired record is absent", func(t *testing.T) {
+		s := newStore(t)
+		putOnce(t, s, "forever", "a", 0, "a", true)
+		putOnce(t, s, "hour", "a", time.Hour, "a", true)
+		putOnce(t, s, "short", "first", 10*time.Millisecond, "first", true)
+
+		// The store has no clock to advance, and DynamoDB keeps expiry in
+		// epoch seconds, so wait on the wall clock until the short record
+		// counts as expired; a store that never expires it fails here.
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			stored, created, err := s.PutOnce(t.Context(), "short", "second", time.Hour)
+			if err != nil {
+				t.Fatalf("PutOnce(short): %v", err)
+			}
+			if created {
+				if stored != "second" {
+					t.Errorf("PutOnce(short) created %q, want %q", stored, "second")
+				}
+				break
+			}
+			if stored != "first" {
+				t.Fatalf("PutOnce(short) before expiry = %q, want %q", stored, "first")
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("a record with a 10ms ttl is still there after 5s")
+			}
+			time.Sleep(25 * time.Millisecond)
+		}
+		putOnce(t, s, "short", "third", time.Hour, "second", false)
+		putOnce(t, s, "hour", "b", 0, "a", false)
+		putOnce(t, s, "forever", "b", 0, "a", false)
+	})
+}
+
+func putOnce(t *testing.T, s pipeline.Store, key, value string, ttl time.Duration, wantStored string, wantCreated bool) {
+	t.Helper()
+	stored, created, err := s.PutOnce(t.Context(), key, value, ttl)
+	if err != nil {
+		t.Fatalf("PutOnce(%s): %v", key, err)
+	}
+	if stored != wantStored || created != wantCreated {
+		t.Errorf("PutOnce(%s, %s) = %q, %t, want %q, %t", key, value, stored, created, wantStored, wantCreated)
+	}
+}
+
+func testIncrement(t *testing.T, newStore newStoreFunc) {
+	t.Run("counts from one, per counter", func(t *testing.T) {
+		s := newStore(t)
+		var got []int64
+		for _, c := range []string{"rr:enterprise", "rr:enterprise", "rr:smb", "rr:enterprise"} {
+			v, err := s.Increment(t.Context(), c)
+			if err != nil {
+				t.Fatalf("Increment(%s): %v", c, err)
+			}
+			got = append(got, v)
+		}
+		if diff := cmp.Diff([]int64{1, 2, 1, 3}, got); diff != "" {
+			t.Errorf("Increment values (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("racing increments hand out each value once", func(t *testing.T) {
+		s := newStore(t)
+		const workers, each = 8, 5
+		got := make([][]int64, workers)
+		parallel(workers, func(i int) {
+			for range each {
+				v, err := s.Increment(t.Context(), "rr:enterprise")
+				if err != nil {
+					t.Errorf("Increment: %v", err)
+					return
+				}
+				got[i] = append(got[i], v)
+			}
+		})
+		all := slices.Sorted(slices.Values(slices.Concat(got...)))
+		want := make([]int64, workers*each)
+		for i := range want {
+			want[i] = int64(i + 1)
+		}
+		if diff := cmp.Diff(want, all); diff != "" {
+			t.Errorf("values handed out (-want +got):\n%s", diff)
+		}
+	})
+}

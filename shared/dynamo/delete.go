@@ -1,0 +1,110 @@
+package dynamo
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/leadflow/leadflow/shared/lead"
+)
+
+// batchSize is BatchWriteItem's limit; batchAttempts bounds the retries of
+// unprocessed items.
+const (
+	batchSize     = 25
+	batchAttempts = 6
+)
+
+// DeleteLead erases every item of the lead: its activities and markers
+// first, then the lead and its email claim in one transaction, so an
+// interrupted erasure can be repeated until it succeeds. Returns ENOTFOUND if
+// the lead does not exist, EUNAVAILABLE on a transient failure.
+func (s *Store) DeleteLead(ctx context.Context, id string) error {
+	l, err := s.GetLead(ctx, id)
+	if err != nil {
+		return err
+	}
+	var keys []item
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#sk": AttrSK},
+		ExpressionAttributeValues: item{":pk": str(leadPK(id))},
+		ProjectionExpression:      aws.String("#pk, #sk"),
+		ConsistentRead:            aws.Bool(true),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return s.translate("delete lead "+id+": list items", err)
+		}
+		for _, it := range page.Items {
+			if getS(it, AttrSK) != skLead {
+				keys = append(keys, key(getS(it, AttrPK), getS(it, AttrSK)))
+			}
+		}
+	}
+	if err := s.batchDelete(ctx, keys); err != nil {
+		return s.translate("delete lead "+id+": activities", err)
+	}
+	err = s.transact(ctx, "delete lead "+id,
+		types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(leadPK(id), skLead), ConditionExpression: aws.String("attribute_exists(" + AttrPK + ")")}},
+		types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(emailPK(l.Email), skEmail)}},
+	)
+	if err != nil {
+		if lead.IsCode(err, lead.ECONFLICT) {
+			// Only the lead's existence is a condition: a concurrent erasure won.
+			return lead.Errorf(lead.ENOTFOUND, "delete lead %s: not found", id)
+		}
+		return err
+	}
+	return nil
+}
+
+// batchDelete deletes keys in batches, retrying unprocessed items with
+// backoff a bounded number of times.
+func (s *Store) batchDelete(ctx context.Context, keys []item) error {
+	for start := 0; start < len(keys); start += batchSize {
+		var reqs []types.WriteRequest
+		for _, k := range keys[start:min(start+batchSize, len(keys))] {
+			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}})
+		}
+		pending := map[string][]types.WriteRequest{s.table: reqs}
+		for attempt := 0; len(pending) > 0; attempt++ {
+			if attempt == batchAttempts {
+				return lead.Errorf(lead.EUNAVAILABLE, "%d deletes still unprocessed after %d attempts", len(pending[s.table]), batchAttempts)
+			}
+			if attempt > 0 {
+				if err := sleep(ctx, backoff(attempt)); err != nil {
+					return err
+				}
+			}
+			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+			if err != nil {
+				return err
+			}
+			pending = out.UnprocessedItems
+		}
+	}
+	return nil
+}
+
+// backoff is the wait before retry attempt n (n ≥ 1): 50 ms doubling, at
+// most 1.6 s.
+func backoff(n int) time.Duration {
+	return 50 * time.Millisecond << min(n-1, 5)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -291,12 +291,14 @@ func (p *parser) parse(root *yaml.Node, m *Mapping) {
 	var sourceLine int
 	outcomeSeen := false
 	p.object(root, "mapping", map[string]func(*yaml.Node){
-		"id":         func(v *yaml.Node) { m.ID = p.column(v, "id", nil) },
-		"created_at": func(v *yaml.Node) { m.CreatedAt = p.column(v, "created_at", map[string]func(*yaml.Node){"layout": func(l *yaml.Node) { m.TimeLayout = p.str(l, "created_at.layout") }}) },
-		"outcome":    func(v *yaml.Node) { outcomeSeen = true; p.outcome(v, m) },
-		"source":     func(v *yaml.Node) { m.Source = p.column(v, "source", nil); sourceLine = v.Line },
-		"fields":     func(v *yaml.Node) { p.fields(v, m) },
-		"signals":    func(v *yaml.Node) { signals = v },
+		"id": func(v *yaml.Node) { m.ID = p.column(v, "id", nil) },
+		"created_at": func(v *yaml.Node) {
+			m.CreatedAt = p.column(v, "created_at", map[string]func(*yaml.Node){"layout": func(l *yaml.Node) { m.TimeLayout = p.str(l, "created_at.layout") }})
+		},
+		"outcome": func(v *yaml.Node) { outcomeSeen = true; p.outcome(v, m) },
+		"source":  func(v *yaml.Node) { m.Source = p.column(v, "source", nil); sourceLine = v.Line },
+		"fields":  func(v *yaml.Node) { p.fields(v, m) },
+		"signals": func(v *yaml.Node) { signals = v },
 		"categoricals": func(v *yaml.Node) {
 			categoricals = v
 		},

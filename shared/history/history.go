@@ -41,6 +41,7 @@ type Record struct {
 	Stage          string
 	SpeedToLead    time.Duration
 	HasSpeedToLead bool
+	HasSLA         bool // the SLA column held a value
 	SLABreached    bool
 }
 
@@ -263,6 +264,7 @@ func (rd *rowReader) audit(line int, row []string, rec *Record) {
 	}
 	if b := m.SLABreached; b != nil {
 		if v, ok := rd.cell(row, b.Column.Name); ok {
+			rec.HasSLA = true
 			switch {
 			case slices.ContainsFunc(b.True, func(t string) bool { return strings.EqualFold(t, v) }):
 				rec.SLABreached = true

@@ -2,12 +2,12 @@ package dynamo
 
 import (
 	"context"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/leadflow/leadflow/shared/internal/backoff"
 	"github.com/leadflow/leadflow/shared/lead"
 )
 
@@ -78,7 +78,7 @@ func (s *Store) batchDelete(ctx context.Context, keys []item) error {
 				return lead.Errorf(lead.EUNAVAILABLE, "%d deletes still unprocessed after %d attempts", len(pending[s.table]), batchAttempts)
 			}
 			if attempt > 0 {
-				if err := sleep(ctx, backoff(attempt)); err != nil {
+				if err := backoff.Sleep(ctx, backoff.Delay(attempt)); err != nil {
 					return err
 				}
 			}
@@ -90,21 +90,4 @@ func (s *Store) batchDelete(ctx context.Context, keys []item) error {
 		}
 	}
 	return nil
-}
-
-// backoff is the wait before retry attempt n (n ≥ 1): 50 ms doubling, at
-// most 1.6 s.
-func backoff(n int) time.Duration {
-	return 50 * time.Millisecond << min(n-1, 5)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/leadflow/leadflow/shared/internal/backoff"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/pipeline"
 )
@@ -107,7 +108,7 @@ func (s *Store) transact(ctx context.Context, op string, items ...types.Transact
 		if attempt == transactAttempts || !transactionConflict(err) {
 			return s.translate(op, err)
 		}
-		if err := sleep(ctx, backoff(attempt)); err != nil {
+		if err := backoff.Sleep(ctx, backoff.Delay(attempt)); err != nil {
 			return s.translate(op, err)
 		}
 	}

@@ -173,7 +173,7 @@ var countries = []country{
 	{"ML", "MLI", "Mali", RegionEMEA, nil},
 	{"MM", "MMR", "Myanmar", RegionAPAC, []string{"Burma", "Myanmar (Burma)"}},
 	{"MN", "MNG", "Mongolia", RegionAPAC, nil},
-	{"MO", "MAC", "Macao", RegionAPAC, []string{"Macau", "Macao SAR", "Macao SAR China", "Macau SAR"}},
+	{"MO", "MAC", "Macao", RegionAPAC, []string{"Macau", "Macao SAR", "Macao SAR China", "Macau SAR", "Macau SAR China"}},
 	{"MP", "MNP", "Northern Mariana Islands", RegionAPAC, nil},
 	{"MQ", "MTQ", "Martinique", RegionLATAM, nil},
 	{"MR", "MRT", "Mauritania", RegionEMEA, nil},

@@ -1,0 +1,128 @@
+// Package handlers holds the typed Lambda handlers of leadflow's queue
+// consumers and timer tasks. Each decodes its event, calls one pipeline
+// service and encodes the result; the Lambda mains only wire them, and the
+// local runtime calls the very same functions.
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	awsevents "github.com/aws/aws-lambda-go/events"
+
+	"github.com/leadflow/leadflow/events"
+	"github.com/leadflow/leadflow/shared/lead"
+	"github.com/leadflow/leadflow/shared/pipeline"
+)
+
+// SQSHandler is the signature of every queue consumer.
+type SQSHandler func(ctx context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error)
+
+// TimerHandler is the signature of the timer tasks the state machines (or
+// local durable timers) call.
+type TimerHandler func(ctx context.Context, t pipeline.Timer) (pipeline.TimerResult, error)
+
+// recordFunc handles one decoded event.
+type recordFunc func(ctx context.Context, env events.Envelope, d events.Detail) error
+
+// consumer turns a per-event function into a batch handler that reports
+// each failed record, so one bad message never fails or blocks the others.
+// A record whose lead no longer exists (erased) is acknowledged; a record
+// that cannot be decoded fails every time and so ends in the dead-letter
+// queue, where it can be inspected.
+func consumer(name events.Consumer, log *slog.Logger, fn recordFunc) SQSHandler {
+	return func(ctx context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+		var resp awsevents.SQSEventResponse
+		for _, rec := range ev.Records {
+			if err := handleRecord(ctx, fn, rec); err != nil {
+				log.WarnContext(ctx, "record failed", "consumer", string(name), "message_id", rec.MessageId, "code", lead.ErrorCode(err), "err", err.Error())
+				resp.BatchItemFailures = append(resp.BatchItemFailures, awsevents.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+			}
+		}
+		return resp, nil
+	}
+}
+
+func handleRecord(ctx context.Context, fn recordFunc, rec awsevents.SQSMessage) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	env, d, err := events.ParseEnvelope([]byte(rec.Body))
+	if err != nil {
+		return err
+	}
+	err = fn(ctx, env, d)
+	if lead.IsCode(err, lead.ENOTFOUND) {
+		return nil // the lead was erased meanwhile: nothing left to do
+	}
+	return err
+}
+
+// Set is every handler of the pipeline, built once over one service.
+type Set struct {
+	Service *pipeline.Service
+	Log     *slog.Logger
+	// Extra consumers beyond the core chain (nurture, CRM sync) register here
+	// keyed by consumer; they are built by their own packages.
+	Extra map[events.Consumer]SQSHandler
+}
+
+// Consumer returns the queue handler of a consumer. Returns an error for a
+// consumer that has no handler.
+func (s *Set) Consumer(c events.Consumer) (SQSHandler, error) {
+	svc := s.Service
+	var fn recordFunc
+	switch c {
+	case events.ConsumerEnrich:
+		fn = func(ctx context.Context, env events.Envelope, d events.Detail) error {
+			trigger := pipeline.TriggerNew
+			if r, ok := d.(*events.EnrichRequested); ok {
+				trigger = r.Trigger
+			}
+			return svc.Enrich(ctx, d.Head().LeadID, trigger, d.Head().CorrelationID)
+		}
+	case events.ConsumerScore:
+		fn = func(ctx context.Context, env events.Envelope, d events.Detail) error {
+			return svc.Score(ctx, d.Head().LeadID, d.Head().CorrelationID)
+		}
+	case events.ConsumerRoute:
+		fn = func(ctx context.Context, env events.Envelope, d events.Detail) error {
+			sc, ok := d.(*events.StageChanged)
+			if !ok || sc.To != lead.StageSQL {
+				return nil
+			}
+			return svc.Route(ctx, sc.LeadID, sc.CorrelationID)
+		}
+	case events.ConsumerNotify:
+		fn = func(ctx context.Context, env events.Envelope, d events.Detail) error {
+			switch ev := d.(type) {
+			case *events.Routed:
+				return svc.NotifyRouted(ctx, *ev)
+			case *events.Reassigned:
+				return svc.NotifyReassigned(ctx, *ev)
+			}
+			return nil
+		}
+	default:
+		if h, ok := s.Extra[c]; ok {
+			return h, nil
+		}
+		return nil, fmt.Errorf("no handler for consumer %q", c)
+	}
+	return consumer(c, s.log(), fn), nil
+}
+
+// Timers returns the timer task of each timer kind.
+func (s *Set) Timers() map[string]TimerHandler {
+	return map[string]TimerHandler{pipeline.TimerSLA: s.Service.CheckSLA}
+}
+
+func (s *Set) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.Default()
+	}
+	return s.Log
+}

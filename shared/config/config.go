@@ -1,0 +1,360 @@
+// Package config loads and validates leadflow's one config file: forms and
+// source field maps, scoring rules and thresholds, the routing roster, SLA,
+// nurture cadences, enrichment providers and the scenarios that test them.
+// Loading checks everything — unknown keys, types, CEL rules against the
+// domain types, references between sections — and reports every problem
+// with its file, line and rule, so a bad config never reaches production.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/leadflow/leadflow"
+	"github.com/leadflow/leadflow/shared/lead"
+	"github.com/leadflow/leadflow/shared/routing"
+	"github.com/leadflow/leadflow/shared/scoring"
+)
+
+// Config is a loaded, validated config with its engines compiled.
+type Config struct {
+	File        string // the name errors use
+	Version     string
+	CORSOrigins []string
+	Forms       map[string]*Form
+	Sources     map[string]*Source
+	Scoring     *scoring.Model
+	Routing     *routing.Router
+	// RoutingConfig is the routing section as written.
+	RoutingConfig routing.Config
+	SLA           SLA
+	Nurture       []*Cadence
+	Enrichment    Enrichment
+	Scenarios     []Scenario
+	// FS resolves the relative paths the config names (datasets): the
+	// config file's directory, or the embedded files for Default.
+	FS fs.FS
+}
+
+// Form is a capture form: its field map, required fields and honeypot.
+type Form struct {
+	Name string
+	// Source is the lead source recorded for submissions (web_form by
+	// default; import for webinar lists).
+	Source   string
+	Required []string
+	// FieldMap maps submitted field names to canonical lead fields.
+	FieldMap map[string]string
+	// Honeypot is a field humans never fill: a submission with it set is
+	// accepted and dropped.
+	Honeypot string
+}
+
+// Source is a lead source with its own field names (LinkedIn Lead Gen).
+type Source struct {
+	Name     string
+	FieldMap map[string]string
+}
+
+// SLA holds the owner response timers, SPEC §6.
+type SLA struct {
+	AlertAfter    time.Duration // alert the owner's manager
+	ReassignAfter time.Duration // reassign to the next eligible rep
+}
+
+// Canonical lead fields a field map may target, SPEC §3.
+var CanonicalFields = []string{"email", "first_name", "last_name", "title", "company", "website", "phone", "country", "state", "employees", "industry", "consent"}
+
+// Lead sources a form may declare.
+var knownSources = []string{"web_form", "linkedin", "import", "api"}
+
+// Canonical maps submitted fields through the form's field map. Names
+// without a mapping pass through unchanged (canonical names and extras);
+// matching is exact first, then case-insensitive. The honeypot is dropped.
+func (f *Form) Canonical(in map[string]string) map[string]string {
+	return mapFields(f.FieldMap, in, f.Honeypot)
+}
+
+// Canonical maps a source's field names to canonical lead fields, like
+// Form.Canonical.
+func (s *Source) Canonical(in map[string]string) map[string]string {
+	return mapFields(s.FieldMap, in, "")
+}
+
+func mapFields(fm map[string]string, in map[string]string, drop string) map[string]string {
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		if k == drop && drop != "" {
+			continue
+		}
+		to, ok := fm[k]
+		if !ok {
+			for from, t := range fm {
+				if strings.EqualFold(from, k) {
+					to, ok = t, true
+					break
+				}
+			}
+		}
+		if !ok {
+			to = k
+		}
+		// A mapped value never overwrites one already given under the
+		// canonical name itself.
+		if _, dup := out[to]; dup && !ok {
+			continue
+		}
+		out[to] = v
+	}
+	return out
+}
+
+// Load reads and validates the config file at path. Relative paths inside
+// it resolve against its directory. Returns Errors listing every problem, or
+// an error wrapping the read failure.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load config: %w", err)
+	}
+	return parse(path, data, os.DirFS(filepath.Dir(path)))
+}
+
+// Parse validates config data named name (used in errors); relative paths
+// resolve against name's directory. Returns Errors listing every problem.
+func Parse(name string, data []byte) (*Config, error) {
+	return parse(name, data, os.DirFS(filepath.Dir(name)))
+}
+
+// Default returns the shipped default config. It fails only if the
+// embedded file is broken, which its tests rule out.
+func Default() (*Config, error) {
+	return parse(leadflow.DefaultConfigName, leadflow.DefaultConfig, leadflow.FS)
+}
+
+func parse(name string, data []byte, fsys fs.FS) (*Config, error) {
+	file := filepath.Base(name)
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		ix := newIndex(file, nil)
+		ix.decodeError(err)
+		return nil, ix.errs
+	}
+	ix := newIndex(file, &root)
+	if len(root.Content) == 0 {
+		ix.errs = append(ix.errs, Error{File: file, Line: 1, Message: "empty config"})
+		return nil, ix.errs
+	}
+	var raw rawConfig
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&raw); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		// Type errors leave zero values behind; checking them would only add
+		// noise, so the semantic checks wait until the file decodes.
+		ix.decodeError(err)
+		return nil, ix.errs
+	}
+	c := &Config{File: file, FS: fsys}
+	b := builder{ix: ix, c: c, raw: &raw}
+	b.build()
+	if len(ix.errs) > 0 {
+		sort.SliceStable(ix.errs, func(i, j int) bool { return ix.errs[i].Line < ix.errs[j].Line })
+		return nil, ix.errs
+	}
+	return c, nil
+}
+
+// builder turns the decoded file into a Config, recording problems.
+type builder struct {
+	ix  *index
+	c   *Config
+	raw *rawConfig
+}
+
+func (b *builder) build() {
+	r := b.raw
+	if strings.TrimSpace(r.Version) == "" {
+		b.ix.at("version", "missing: the config version is recorded on every score")
+	}
+	b.c.Version = r.Version
+	b.cors()
+	b.forms()
+	b.sources()
+	b.scoring()
+	b.routing()
+	b.sla()
+	b.nurture()
+	b.enrichment()
+	b.scenarios()
+}
+
+func (b *builder) cors() {
+	for i, o := range b.raw.CORSOrigins {
+		if err := checkOrigin(o); err != nil {
+			b.ix.at(fmt.Sprintf("cors_origins[%d]", i), "%v", err)
+		}
+	}
+	b.c.CORSOrigins = b.raw.CORSOrigins
+}
+
+func checkOrigin(o string) error {
+	if o == "*" {
+		return nil
+	}
+	scheme, host, ok := strings.Cut(o, "://")
+	if !ok || (scheme != "https" && scheme != "http") || host == "" || strings.ContainsAny(host, "/?#") {
+		return fmt.Errorf("origin %q must be * or scheme://host[:port] with no path", o)
+	}
+	return nil
+}
+
+func (b *builder) forms() {
+	b.c.Forms = map[string]*Form{}
+	for _, name := range sortedNames(b.raw.Forms) {
+		rf := b.raw.Forms[name]
+		p := "forms." + name
+		f := &Form{Name: name, Source: rf.Source, Required: rf.Required, FieldMap: rf.FieldMap, Honeypot: rf.Honeypot}
+		if f.Source == "" {
+			f.Source = "web_form"
+		}
+		if !contains(knownSources, f.Source) {
+			b.ix.at(p+".source", "unknown source %q (want one of %s)", f.Source, strings.Join(knownSources, ", "))
+		}
+		b.fieldMap(p+".field_map", rf.FieldMap)
+		for i, req := range rf.Required {
+			if !contains(CanonicalFields, req) {
+				b.ix.at(fmt.Sprintf("%s.required[%d]", p, i), "unknown field %q (want a canonical field: %s)", req, strings.Join(CanonicalFields, ", "))
+			}
+		}
+		if !contains(rf.Required, "email") {
+			b.ix.at(p+".required", "must include email: a lead is keyed by its email")
+		}
+		if _, clash := rf.FieldMap[rf.Honeypot]; clash && rf.Honeypot != "" {
+			b.ix.at(p+".honeypot", "%q is also a mapped field", rf.Honeypot)
+		}
+		if contains(CanonicalFields, rf.Honeypot) {
+			b.ix.at(p+".honeypot", "%q is a real lead field", rf.Honeypot)
+		}
+		b.c.Forms[name] = f
+	}
+}
+
+func (b *builder) fieldMap(p string, fm map[string]string) {
+	for _, from := range sortedNames(fm) {
+		if to := fm[from]; !contains(CanonicalFields, to) {
+			b.ix.at(p+"."+from, "unknown target field %q (want one of %s)", to, strings.Join(CanonicalFields, ", "))
+		}
+	}
+}
+
+func (b *builder) sources() {
+	b.c.Sources = map[string]*Source{}
+	for _, name := range sortedNames(b.raw.Sources) {
+		b.fieldMap("sources."+name+".field_map", b.raw.Sources[name].FieldMap)
+		b.c.Sources[name] = &Source{Name: name, FieldMap: b.raw.Sources[name].FieldMap}
+	}
+}
+
+func (b *builder) scoring() {
+	rs := b.raw.Scoring
+	spec := scoring.Spec{
+		Version: b.raw.Version, Window: rs.Window.D(), DecayEvery: rs.DecayEvery.D(),
+		Thresholds: scoring.Thresholds{
+			Engaged: rs.Thresholds.Engaged, MQL: rs.Thresholds.MQL, MQLFloor: rs.Thresholds.MQLFloor,
+			SQL: rs.Thresholds.SQL, SQLMinFit: rs.Thresholds.SQLMinFit, FastTrack: rs.Thresholds.SQLFastTrack,
+		},
+	}
+	for i, rr := range rs.Rules {
+		r := scoring.Rule{Code: rr.Code, Layer: lead.Layer(rr.Layer), Points: rr.Points, When: rr.When, Activity: rr.Activity, Cap: rr.Cap, MinCount: rr.MinCount, NoDecay: rr.Decay != nil && !*rr.Decay}
+		modes := 0
+		if rr.Each {
+			r.Count, modes = scoring.CountEach, modes+1
+		}
+		if rr.Once {
+			r.Count, modes = scoring.CountOnce, modes+1
+		}
+		if rr.MinCount != 0 {
+			r.Count, modes = scoring.CountMin, modes+1
+		}
+		if modes > 1 {
+			b.ix.at(fmt.Sprintf("scoring.rules[%d]", i), "each, once and min_count exclude each other")
+		}
+		if rr.Decay != nil && rr.Activity == "" {
+			b.ix.at(fmt.Sprintf("scoring.rules[%d].decay", i), "applies to activity rules only")
+			r.NoDecay = false
+		}
+		spec.Rules = append(spec.Rules, r)
+	}
+	m, err := scoring.New(spec)
+	var ps scoring.Problems
+	if errors.As(err, &ps) {
+		for _, p := range ps {
+			if p.Expr != nil {
+				b.ix.atExpr("scoring."+p.Path, *p.Expr)
+				continue
+			}
+			b.ix.at("scoring."+p.Path, "%s", p.Message)
+		}
+		return
+	}
+	if err != nil {
+		b.ix.at("scoring", "%v", err)
+		return
+	}
+	b.c.Scoring = m
+}
+
+func (b *builder) routing() {
+	b.c.RoutingConfig = b.raw.Routing
+	probs := routing.Validate(b.raw.Routing)
+	for _, p := range probs {
+		b.ix.at("routing."+p.Path, "%s", p.Message)
+	}
+	if len(probs) > 0 {
+		return
+	}
+	r, err := routing.New(b.raw.Routing)
+	if err != nil {
+		b.ix.at("routing", "%v", err)
+		return
+	}
+	b.c.Routing = r
+}
+
+func (b *builder) sla() {
+	s := b.raw.SLA
+	b.c.SLA = SLA{AlertAfter: s.AlertAfter.D(), ReassignAfter: s.ReassignAfter.D()}
+	if s.AlertAfter <= 0 {
+		b.ix.at("sla.alert_after", "must be a positive duration")
+	}
+	if s.ReassignAfter <= s.AlertAfter {
+		b.ix.at("sla.reassign_after", "must be later than alert_after (%s)", s.AlertAfter.D())
+	}
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func contains[T comparable](list []T, v T) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,287 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/leadflow/leadflow/shared/scoring"
+)
+
+// Error is one problem of a config file: where it is, which rule (a scoring
+// rule code, a team or rep id, a form or cadence name, labelled with its
+// kind) and what is wrong.
+type Error struct {
+	File    string
+	Line    int
+	Rule    string // e.g. `scoring rule "icp_title"`; empty outside a named item
+	Message string
+}
+
+func (e Error) Error() string {
+	if e.Rule == "" {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Message)
+	}
+	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Rule, e.Message)
+}
+
+// Errors is every problem found in a config file, in file order.
+type Errors []Error
+
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// index maps config paths ("scoring.rules[3].when") to lines and knows the
+// named items that contain them, so every error can say where and what.
+type index struct {
+	file   string
+	lines  map[string]int
+	nodes  map[string]*yaml.Node // path → value node
+	labels map[string]string // path of a named item → its label
+	spans  []span
+	errs   Errors
+}
+
+type span struct {
+	path, label string
+	from, to    int
+}
+
+// labelled lists the collections whose items are named in errors: the
+// pattern of the item's path and how to label it from its node.
+var labelled = []struct {
+	re    *regexp.Regexp
+	kind  string
+	field string // the key naming a sequence item; "" for map entries
+}{
+	{regexp.MustCompile(`^forms\.[^.]+$`), "form", ""},
+	{regexp.MustCompile(`^sources\.[^.]+$`), "source", ""},
+	{regexp.MustCompile(`^scoring\.rules\[\d+\]$`), "scoring rule", "code"},
+	{regexp.MustCompile(`^routing\.teams\[\d+\]$`), "team", "id"},
+	{regexp.MustCompile(`^routing\.reps\[\d+\]$`), "rep", "id"},
+	{regexp.MustCompile(`^routing\.managers\[\d+\]$`), "manager", "id"},
+	{regexp.MustCompile(`^routing\.named_accounts\[\d+\]$`), "named account", "domain"},
+	{regexp.MustCompile(`^nurture\.cadences\[\d+\]$`), "cadence", "name"},
+	{regexp.MustCompile(`^nurture\.cadences\[\d+\]\.steps\[\d+\]$`), "step", "id"},
+	{regexp.MustCompile(`^enrichment\.providers\[\d+\]$`), "enrichment provider", "name"},
+	{regexp.MustCompile(`^scenarios\[\d+\]$`), "scenario", "name"},
+	{regexp.MustCompile(`^[a-z_]+$`), "", ""}, // a top-level section names itself
+}
+
+func newIndex(file string, root *yaml.Node) *index {
+	ix := &index{file: file, lines: map[string]int{}, nodes: map[string]*yaml.Node{}, labels: map[string]string{}}
+	if root != nil && root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		ix.walk("", root.Content[0], root.Content[0].Line)
+	}
+	return ix
+}
+
+// walk records each path's line, labels named items and returns the last
+// line below n.
+func (ix *index) walk(path string, n *yaml.Node, line int) int {
+	ix.lines[path] = line
+	ix.nodes[path] = n
+	last := n.Line
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := k.Value
+			if path != "" {
+				p = path + "." + k.Value
+			}
+			last = max(last, ix.walk(p, v, k.Line))
+		}
+	case yaml.SequenceNode:
+		for i, v := range n.Content {
+			last = max(last, ix.walk(fmt.Sprintf("%s[%d]", path, i), v, v.Line))
+		}
+	case yaml.ScalarNode:
+		last = n.Line + strings.Count(strings.TrimRight(n.Value, "\n"), "\n")
+	}
+	if label := labelFor(path, n); label != "" {
+		ix.labels[path] = label
+		ix.spans = append(ix.spans, span{path: path, label: label, from: line, to: last})
+	}
+	return last
+}
+
+func labelFor(path string, n *yaml.Node) string {
+	for _, l := range labelled {
+		if !l.re.MatchString(path) {
+			continue
+		}
+		if l.kind == "" {
+			return path
+		}
+		name := path[strings.LastIndexAny(path, ".[")+1:]
+		if l.field != "" {
+			name = "#" + strings.TrimSuffix(name, "]")
+			if v := child(n, l.field); v != nil && v.Value != "" {
+				name = v.Value
+			}
+			if l.kind == "step" {
+				if v := child(n, l.field); v == nil || v.Value == "" {
+					n, _ := strconv.Atoi(name[1:])
+					return fmt.Sprintf("step %d", n+1)
+				}
+			}
+		}
+		return fmt.Sprintf("%s %q", l.kind, name)
+	}
+	return ""
+}
+
+func child(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// at records an error at a config path. The line is the path's own, or its
+// nearest ancestor's when the key is missing; the rule is the innermost
+// named item holding the path, and the message is prefixed with the rest of
+// the path inside that item.
+func (ix *index) at(path, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	line, p := 0, path
+	for {
+		if l, ok := ix.lines[p]; ok {
+			line = l
+			break
+		}
+		if p == "" {
+			break
+		}
+		p = parentPath(p)
+	}
+	rule, rest := "", path
+	for q := path; q != ""; q = parentPath(q) {
+		if label, ok := ix.labels[q]; ok {
+			rule, rest = label, strings.TrimPrefix(strings.TrimPrefix(path, q), ".")
+			break
+		}
+	}
+	if rest != "" {
+		msg = rest + ": " + msg
+	}
+	ix.errs = append(ix.errs, Error{File: ix.file, Line: line, Rule: rule, Message: msg})
+}
+
+// atExpr records a CEL error at the line inside the expression it names.
+func (ix *index) atExpr(path string, e scoring.ExprError) {
+	before := len(ix.errs)
+	ix.at(path, "%s", e.Message)
+	if n := ix.nodes[path]; n != nil && n.Kind == yaml.ScalarNode {
+		line := n.Line + e.Line - 1
+		if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+			line = n.Line + e.Line // the text starts below the | or > indicator
+		}
+		ix.errs[before].Line = line
+	}
+}
+
+// atLine records an error known only by line (a YAML decode error), named
+// after the innermost item spanning that line.
+func (ix *index) atLine(line int, msg string) {
+	var best *span
+	for i := range ix.spans {
+		s := &ix.spans[i]
+		if s.from <= line && line <= s.to && (best == nil || len(s.path) > len(best.path)) {
+			best = s
+		}
+	}
+	rule := ""
+	if best != nil {
+		rule = best.label
+	}
+	ix.errs = append(ix.errs, Error{File: ix.file, Line: line, Rule: rule, Message: msg})
+}
+
+// parentPath drops the last element of a path: "a.b[2]" → "a.b" → "a" → "".
+func parentPath(p string) string {
+	i := strings.LastIndexAny(p, ".[")
+	if i < 0 {
+		return ""
+	}
+	return p[:i]
+}
+
+var (
+	yamlLineRe  = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+	unknownRe   = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+	unmarshalRe = regexp.MustCompile("^cannot unmarshal !!(\\w+) `(.*)` into (\\S+)$")
+)
+
+// decodeErrors turns yaml.v3's messages into Errors with readable text.
+func (ix *index) decodeError(err error) {
+	var msgs []string
+	if te, ok := err.(*yaml.TypeError); ok {
+		msgs = te.Errors
+	} else {
+		msgs = []string{err.Error()}
+	}
+	for _, m := range msgs {
+		sub := yamlLineRe.FindStringSubmatch(m)
+		if sub == nil {
+			ix.errs = append(ix.errs, Error{File: ix.file, Line: 1, Message: strings.TrimPrefix(m, "yaml: ")})
+			continue
+		}
+		line, _ := strconv.Atoi(sub[1])
+		msg := sub[2]
+		if u := unknownRe.FindStringSubmatch(msg); u != nil {
+			msg = fmt.Sprintf("unknown key %q", u[1])
+		} else if u := unmarshalRe.FindStringSubmatch(msg); u != nil {
+			msg = fmt.Sprintf("wrong type: want %s, got %s %q", goTypeName(u[3]), yamlTagName(u[1]), u[2])
+		}
+		ix.atLine(line, msg)
+	}
+}
+
+func goTypeName(t string) string {
+	switch {
+	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"):
+		return "an integer"
+	case strings.HasPrefix(t, "float"):
+		return "a number"
+	case t == "bool":
+		return "true or false"
+	case t == "string", strings.HasSuffix(t, "Stage"), strings.HasSuffix(t, "ActivityType"):
+		return "a string"
+	case strings.HasPrefix(t, "[]"):
+		return "a list"
+	case strings.HasPrefix(t, "map["), strings.Contains(t, "."):
+		return "a mapping"
+	}
+	return t
+}
+
+func yamlTagName(tag string) string {
+	switch tag {
+	case "str":
+		return "string"
+	case "seq":
+		return "list"
+	case "map":
+		return "mapping"
+	case "int":
+		return "integer"
+	case "float":
+		return "number"
+	}
+	return tag
+}

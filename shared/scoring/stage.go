@@ -1,0 +1,103 @@
+package scoring
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/leadflow/leadflow/shared/lead"
+)
+
+// NextStage decides the stage a score earns, SPEC §5. Automation only acts
+// on new, engaged, mql and sql, and only moves a lead up — except that a
+// not-yet-routed mql lead whose total falls below the MQL floor goes back to
+// engaged. Stages set by people or the CRM (sal, opportunity, customer,
+// closed_lost, disqualified) never change here. It returns the current stage
+// and "" when nothing changes, otherwise the new stage and its cause, e.g.
+// "score 62 ≥ mql 60".
+func (m *Model) NextStage(cur lead.Stage, s lead.Score, routed bool) (lead.Stage, string) {
+	switch cur {
+	case lead.StageNew, lead.StageEngaged, lead.StageMQL, lead.StageSQL:
+	default:
+		return cur, ""
+	}
+	t := m.spec.Thresholds
+	target, cause := lead.StageNew, ""
+	if s.Total >= t.Engaged && s.Intent > 0 {
+		target, cause = lead.StageEngaged, fmt.Sprintf("score %s ≥ engaged %s with intent %s > 0", num(s.Total), num(t.Engaged), num(s.Intent))
+	}
+	if s.Total >= t.MQL {
+		target, cause = lead.StageMQL, fmt.Sprintf("score %s ≥ mql %s", num(s.Total), num(t.MQL))
+	}
+	if s.Fit >= t.SQLMinFit {
+		if s.Total >= t.SQL {
+			target, cause = lead.StageSQL, fmt.Sprintf("score %s ≥ sql %s with fit %s ≥ %s", num(s.Total), num(t.SQL), num(s.Fit), num(t.SQLMinFit))
+		} else if code := m.fastTracked(s); code != "" {
+			target, cause = lead.StageSQL, fmt.Sprintf("%s with fit %s ≥ %s", code, num(s.Fit), num(t.SQLMinFit))
+		}
+	}
+	if target.Rank() > cur.Rank() {
+		return target, cause
+	}
+	if cur == lead.StageMQL && !routed && s.Total < t.MQLFloor {
+		return lead.StageEngaged, fmt.Sprintf("score %s < mql floor %s, not routed", num(s.Total), num(t.MQLFloor))
+	}
+	return cur, ""
+}
+
+// fastTracked returns the first fast-track reason that still earns points.
+func (m *Model) fastTracked(s lead.Score) string {
+	for _, r := range s.Reasons {
+		if m.fastTrack[r.Code] && r.Points > 0 {
+			return r.Code
+		}
+	}
+	return ""
+}
+
+// num formats a score without trailing zeros: 62, 2.5, 0.625.
+func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// Outcomes and actions that move a stage, SPEC §5 and §8.
+const (
+	OutcomeSalesAccepted = "sales_accepted"
+	OutcomeSalesRejected = "sales_rejected" // reason required
+	OutcomeOpportunity   = "opportunity"
+	OutcomeClosedWon     = "closed_won"
+	OutcomeClosedLost    = "closed_lost"
+	ActionDisqualify     = "disqualify" // reason required
+	ActionRecycle        = "recycle"
+)
+
+// Apply moves a stage for a CRM outcome or a rep action and returns the new
+// stage and the cause to log. sales_rejected and disqualify lead to
+// disqualified; closed_lost parks the lead in closed_lost, where the general
+// nurture track takes it; recycle returns a lead to new so that its next
+// score decides its stage again. Returns EINVALID for an unknown outcome and
+// EUNPROCESSABLE when a required reason is missing.
+func Apply(cur lead.Stage, outcome, reason string) (lead.Stage, string, error) {
+	var to lead.Stage
+	switch outcome {
+	case OutcomeSalesAccepted:
+		to = lead.StageSAL
+	case OutcomeOpportunity:
+		to = lead.StageOpportunity
+	case OutcomeClosedWon:
+		to = lead.StageCustomer
+	case OutcomeClosedLost:
+		to = lead.StageClosedLost
+	case OutcomeSalesRejected, ActionDisqualify:
+		if reason == "" {
+			return cur, "", &lead.Error{Code: lead.EUNPROCESSABLE, Field: "reason", Message: outcome + " requires a reason"}
+		}
+		to = lead.StageDisqualified
+	case ActionRecycle:
+		to = lead.StageNew
+	default:
+		return cur, "", lead.FieldError("outcome", "unknown outcome %q", outcome)
+	}
+	cause := outcome
+	if reason != "" {
+		cause += ": " + reason
+	}
+	return to, cause, nil
+}

@@ -45,7 +45,7 @@ type index struct {
 	file   string
 	lines  map[string]int
 	nodes  map[string]*yaml.Node // path → value node
-	labels map[string]string // path of a named item → its label
+	labels map[string]string     // path of a named item → its label
 	spans  []span
 	errs   Errors
 }

@@ -151,12 +151,12 @@ type rawActivity struct {
 }
 
 type rawExpect struct {
-	Stage   string          `yaml:"stage"`
-	Total   *float64        `yaml:"total"`
-	Fit     *float64        `yaml:"fit"`
-	Intent  *float64        `yaml:"intent"`
-	Reasons *[]string       `yaml:"reasons"`
-	Routing *ExpectedRoute  `yaml:"routing"`
+	Stage   string         `yaml:"stage"`
+	Total   *float64       `yaml:"total"`
+	Fit     *float64       `yaml:"fit"`
+	Intent  *float64       `yaml:"intent"`
+	Reasons *[]string      `yaml:"reasons"`
+	Routing *ExpectedRoute `yaml:"routing"`
 }
 
 // Duration is a config duration: Go syntax ("4h", "90m") or whole days

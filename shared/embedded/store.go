@@ -45,7 +45,10 @@ const DefaultBatchDelay = time.Millisecond
 // is 1024 bytes, so nothing valid there is refused here.
 const maxKeyLen = 1024
 
-// Store is the embedded Store. It is safe for concurrent use.
+// Store is the embedded Store. It is safe for concurrent use. Besides the
+// codes of the port, its methods return EUNAVAILABLE when the file cannot be
+// read or written, after Close, or when ctx is done, and EINVALID for an
+// empty or oversized key (id, email, domain, owner, counter or once key).
 type Store struct {
 	db  *bolt.DB
 	now func() time.Time
@@ -74,7 +77,7 @@ type systemClock struct{}
 func (systemClock) Now() time.Time { return time.Now() }
 
 // Open opens or creates the store file at path. Returns EUNAVAILABLE if the
-// file is locked by another process or cannot be opened.
+// file cannot be opened or another Store holds it for 2 s.
 func Open(path string, opts ...Option) (*Store, error) {
 	o := options{clock: systemClock{}, batchDelay: DefaultBatchDelay}
 	for _, opt := range opts {

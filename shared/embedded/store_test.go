@@ -244,3 +244,46 @@ func BenchmarkCreateAndUpdate(b *testing.B) {
 		}
 	}
 }
+
+// TestScanLeadsPagesAndAllowsWrites scans more leads than one read page and
+// updates leads from the callback, which would deadlock if the scan held its
+// read transaction while bbolt grows the file.
+func TestScanLeadsPagesAndAllowsWrites(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	const n, writers = 600, 20
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := w; i < n; i += writers {
+				l := testLead()
+				l.ID, l.Email = fmt.Sprintf("lead-%04d", i), fmt.Sprintf("lead-%04d@cobolworks.example", i)
+				if err := s.CreateLead(ctx, l); err != nil {
+					t.Errorf("CreateLead: %v", err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	seen := map[string]int{}
+	err := s.ScanLeads(ctx, func(l *lead.Lead) error {
+		seen[l.ID]++
+		if len(seen)%100 == 0 {
+			l.Extras = map[string]string{"padding": string(make([]byte, 64<<10))}
+			return s.UpdateLead(ctx, l)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("ScanLeads: %v", err)
+	}
+	if len(seen) != n {
+		t.Errorf("ScanLeads visited %d leads, want %d", len(seen), n)
+	}
+	for id, times := range seen {
+		if times != 1 {
+			t.Errorf("ScanLeads visited %s %d times", id, times)
+		}
+	}
+}

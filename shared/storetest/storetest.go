@@ -3,8 +3,9 @@
 // so the port's contract is written down once, as tests.
 //
 // The suite asserts what the port documents and what DynamoDB can honour, no
-// more: it never relies on the order of ties, on a page being full, or on an
-// expired record vanishing at an exact instant.
+// more: it never relies on an order the port leaves open (score ties, scan
+// order), on a page being full, on a store ending its paging without an empty
+// last page, or on an expired record vanishing at an exact instant.
 package storetest
 
 import (

@@ -1,10 +1,6 @@
 package routing
 
-import (
-	"slices"
-	"strconv"
-	"time"
-)
+import "slices"
 
 // status is why a rep can or cannot take a lead now.
 type status uint8
@@ -31,13 +27,13 @@ func (s status) String() string {
 // check reports whether rep ri may take a lead, the rep's local time and,
 // when needLoad is set or the rep has a capacity, their open leads. The
 // cheapest tests run first; Loads may be store-backed.
-func (r *Router) check(rc *routeCtx, ri int, needLoad bool) (status, time.Time, int) {
+func (r *Router) check(rc *routeCtx, ri int, needLoad bool) (status, localClock, int) {
 	rep := &r.reps[ri]
 	if slices.Contains(rc.exclude, rep.ID) {
-		return excluded, time.Time{}, 0
+		return excluded, localClock{}, 0
 	}
-	local := rc.now.In(rep.sched.loc)
-	if len(rep.sched.pto) > 0 && rep.sched.onPTO(dayKey(local)) {
+	local := rep.sched.clock(rc.now)
+	if rep.sched.onPTO(local.day) {
 		return onPTO, local, 0
 	}
 	load := 0
@@ -53,7 +49,7 @@ func (r *Router) check(rc *routeCtx, ri int, needLoad bool) (status, time.Time, 
 // candidate is an eligible rep of a team.
 type candidate struct {
 	rep   int
-	local time.Time
+	local localClock
 	load  int
 	in    bool // in working hours now
 	wait  int  // minutes until hours start, when nobody is in hours
@@ -64,9 +60,9 @@ type candidate struct {
 const maxInline = 16
 
 // assign chooses a rep of team ti and fills d's Owner, Team, Manager,
-// InHours, or Queue and ManagerAlert when nobody is eligible. It returns
-// the explanation of the choice.
-func (r *Router) assign(rc *routeCtx, ti int, d *Decision) string {
+// InHours, or Queue and ManagerAlert when nobody is eligible. It appends
+// the explanation of the choice to rc's text.
+func (r *Router) assign(rc *routeCtx, ti int, d *Decision) {
 	t := &r.teams[ti]
 	d.Team = t.ID
 	d.Manager = t.Manager
@@ -89,37 +85,33 @@ func (r *Router) assign(rc *routeCtx, ti int, d *Decision) string {
 	if len(cands) == 0 {
 		d.Queue = t.queue
 		d.ManagerAlert = true
-		why := "all " + strconv.Itoa(len(t.reps)) + " reps unavailable ("
+		rc.str("all ")
+		rc.num(len(t.reps))
+		rc.str(" reps unavailable (")
 		for i, ri := range t.reps {
 			if i > 0 {
-				why += ", "
+				rc.str(", ")
 			}
-			why += r.reps[ri].ID + " " + sts[i].String()
+			rc.str(r.reps[ri].ID, " ", sts[i].String())
 		}
-		return why + "); queue " + t.queue + ", manager " + t.Manager + " alerted"
+		rc.str("); queue ", t.queue, ", manager ", t.Manager, " alerted")
+		return
 	}
 	eligible := len(cands)
-	var prefix, pool string
+	soonest := 0
 	if nIn > 0 {
 		cands = slices.DeleteFunc(cands, func(c candidate) bool { return !c.in })
-		pool = strconv.Itoa(nIn) + " of " + strconv.Itoa(eligible) + " eligible reps in working hours"
 	} else {
-		soonest := soonestStart(r, cands)
+		soonest = soonestStart(r, cands)
 		cands = slices.DeleteFunc(cands, func(c candidate) bool { return c.wait != soonest })
-		prefix = "no eligible rep in working hours; "
-		pool = "the " + strconv.Itoa(len(cands)) + " of " + strconv.Itoa(eligible) + " eligible reps starting soonest"
-		if soonest >= 0 {
-			pool += " (in " + (time.Duration(soonest) * time.Minute).String() + ")"
-		}
-	}
-	if eligible < len(t.reps) {
-		pool += ", " + strconv.Itoa(len(t.reps)-eligible) + " of " + strconv.Itoa(len(t.reps)) + " reps unavailable"
+		rc.str("no eligible rep in working hours; ")
 	}
 	var c candidate
-	var how string
 	if t.capacity {
 		c = fewestOpen(r, cands)
-		how = "capacity: fewest open leads per weight (" + r.reps[c.rep].ID + " has " + strconv.Itoa(c.load) + ") among "
+		rc.str("capacity: fewest open leads per weight (")
+		rc.num(c.load)
+		rc.str(" open) among ")
 	} else {
 		c = cands[0]
 		if len(cands) > 1 && rc.c != nil {
@@ -127,11 +119,37 @@ func (r *Router) assign(rc *routeCtx, ti int, d *Decision) string {
 			k := int64(len(cands))
 			c = cands[((n-1)%k+k)%k]
 		}
-		how = "round_robin among "
+		rc.str("round_robin among ")
+	}
+	if nIn > 0 {
+		rc.num(nIn)
+		rc.str(" of ")
+		rc.num(eligible)
+		rc.str(" eligible reps in working hours")
+	} else {
+		rc.str("the ")
+		rc.num(len(cands))
+		rc.str(" of ")
+		rc.num(eligible)
+		rc.str(" eligible reps starting soonest")
+		if soonest >= 0 {
+			rc.str(" (in ")
+			rc.num(soonest / 60)
+			rc.str("h")
+			rc.num(soonest % 60)
+			rc.str("m)")
+		}
+	}
+	if eligible < len(t.reps) {
+		rc.str(", ")
+		rc.num(len(t.reps) - eligible)
+		rc.str(" of ")
+		rc.num(len(t.reps))
+		rc.str(" reps unavailable")
 	}
 	d.Owner = r.reps[c.rep].ID
 	d.InHours = c.in
-	return prefix + how + pool + " → " + d.Owner
+	rc.str(" → ", d.Owner)
 }
 
 // soonestStart fills each candidate's wait and returns the smallest one

@@ -1,32 +1,88 @@
 package routing
 
 import (
+	"math"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
-const minutesPerDay = 24 * 60
+const (
+	minutesPerDay = 24 * 60
+	secondsPerDay = 24 * 60 * 60
+)
 
 // schedule is a rep's working week and absences, compiled once by New so
 // that routing never parses a string or loads a location per lead.
 type schedule struct {
 	loc        *time.Location
+	zone       *zoneCache
 	start, end int   // minutes after local midnight; start < end ≤ 1440
 	days       uint8 // bit d set: time.Weekday(d) is a working day
 	pto        []dayRange
 }
 
-// dayRange is an inclusive range of local dates encoded as yyyymmdd.
-type dayRange struct{ from, to int }
+// dayRange is an inclusive range of local dates, as days since 1970-01-01.
+type dayRange struct{ from, to int64 }
 
-// dayKey encodes a local date as yyyymmdd, which orders like the date.
-func dayKey(t time.Time) int {
-	y, m, d := t.Date()
-	return y*10000 + int(m)*100 + d
+// localClock is an instant seen on a rep's wall clock.
+type localClock struct {
+	day int64 // local date, days since 1970-01-01
+	min int   // minutes after local midnight
+	wd  int   // time.Weekday of day
 }
 
-// onPTO reports whether the local date key falls in an absence.
-func (s *schedule) onPTO(day int) bool {
+// zoneCache holds the rep's UTC offset and the span of time it is valid
+// for. Looking an offset up in a Location searches its transitions and, for
+// dates past the table (slim tzdata), parses the zone's rule string on every
+// call; the cache turns that into two comparisons while the zone period
+// lasts. Safe for concurrent use: a stale span is simply replaced.
+type zoneCache struct{ span atomic.Pointer[zoneSpan] }
+
+type zoneSpan struct{ from, to, offset int64 }
+
+// clock returns now on the rep's wall clock.
+func (s *schedule) clock(now time.Time) localClock {
+	sec := now.Unix()
+	z := s.zone.span.Load()
+	if z == nil || sec < z.from || sec >= z.to {
+		z = spanAt(now.In(s.loc))
+		s.zone.span.Store(z)
+	}
+	local := sec + z.offset
+	day := floorDiv(local, secondsPerDay)
+	return localClock{
+		day: day,
+		min: int(local-day*secondsPerDay) / 60,
+		wd:  int((day%7 + 11) % 7), // 1970-01-01 was a Thursday (4)
+	}
+}
+
+// spanAt returns the zone period containing t, unbounded where the zone
+// has no further transitions.
+func spanAt(t time.Time) *zoneSpan {
+	_, off := t.Zone()
+	z := &zoneSpan{from: math.MinInt64, to: math.MaxInt64, offset: int64(off)}
+	start, end := t.ZoneBounds()
+	if !start.IsZero() {
+		z.from = start.Unix()
+	}
+	if !end.IsZero() {
+		z.to = end.Unix()
+	}
+	return z
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+// onPTO reports whether a local day falls in an absence.
+func (s *schedule) onPTO(day int64) bool {
 	for _, r := range s.pto {
 		if day >= r.from && day <= r.to {
 			return true
@@ -35,38 +91,30 @@ func (s *schedule) onPTO(day int) bool {
 	return false
 }
 
-// inHours reports whether local time t is inside the working hours of a
-// working day.
-func (s *schedule) inHours(t time.Time) bool {
-	if s.days&(1<<uint(t.Weekday())) == 0 {
-		return false
-	}
-	h, m, _ := t.Clock()
-	cur := h*60 + m
-	return cur >= s.start && cur < s.end
+// inHours reports whether the wall-clock time is inside the working hours
+// of a working day.
+func (s *schedule) inHours(c localClock) bool {
+	return s.days&(1<<uint(c.wd)) != 0 && c.min >= s.start && c.min < s.end
 }
 
 // maxLookahead bounds the search for the next working start: a rep whose
 // next working day is further away than a year counts as never starting.
 const maxLookahead = 366
 
-// untilStart returns the minutes from local time t to the next start of the
-// rep's working hours, skipping days off and PTO days, or -1 when there is
-// none within maxLookahead days. It is only called when no eligible rep is
-// in hours, so its cost is off the common path.
-func (s *schedule) untilStart(t time.Time) int {
+// untilStart returns the minutes from c to the next start of the rep's
+// working hours, skipping days off and PTO days, or -1 when there is none
+// within maxLookahead days. Minutes are wall-clock minutes: a DST change in
+// between shifts the answer by the change, which only matters for ties.
+func (s *schedule) untilStart(c localClock) int {
 	if s.days == 0 {
 		return -1
 	}
-	h, m, _ := t.Clock()
-	cur := h*60 + m
 	for d := 0; d <= maxLookahead; d++ {
-		at := d*minutesPerDay + s.start - cur
+		at := d*minutesPerDay + s.start - c.min
 		if at <= 0 {
 			continue
 		}
-		day := t.AddDate(0, 0, d)
-		if s.days&(1<<uint(day.Weekday())) == 0 || s.onPTO(dayKey(day)) {
+		if s.days&(1<<uint((c.wd+d)%7)) == 0 || s.onPTO(c.day+int64(d)) {
 			continue
 		}
 		return at
@@ -123,11 +171,11 @@ const defaultHours = "09:00-17:00"
 // dateLayout is the layout of PTO dates.
 const dateLayout = "2006-01-02"
 
-// parseDate parses a PTO date into its yyyymmdd key.
-func parseDate(s string) (int, bool) {
+// parseDate parses a PTO date into days since 1970-01-01.
+func parseDate(s string) (int64, bool) {
 	t, err := time.Parse(dateLayout, strings.TrimSpace(s))
 	if err != nil {
 		return 0, false
 	}
-	return dayKey(t), true
+	return floorDiv(t.Unix(), secondsPerDay), true
 }

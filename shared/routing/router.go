@@ -3,6 +3,7 @@ package routing
 import (
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	// Rep time zones must load on any host, including Lambda's minimal
 	// provided.al2023 image, which ships no zoneinfo.
@@ -117,7 +118,7 @@ func New(cfg Config) (*Router, error) {
 func compileRep(rep Rep) crep {
 	loc, _ := loadLocation(rep.TimeZone)
 	start, end, _ := parseHours(orDefault(rep.Hours, defaultHours))
-	s := schedule{loc: loc, start: start, end: end, days: defaultDays}
+	s := schedule{loc: loc, zone: &zoneCache{}, start: start, end: end, days: defaultDays}
 	if len(rep.Days) > 0 {
 		s.days = 0
 		for _, d := range rep.Days {
@@ -290,13 +291,58 @@ func (r *Router) TeamOf(repID string) (Team, bool) {
 	return r.team(r.teamOf[i]), true
 }
 
-// routeCtx carries one Route call's inputs.
+// routeCtx carries one Route call's inputs and the text of its steps. All
+// explanations are appended to one pooled buffer and turned into a single
+// string at the end, so a decision costs two allocations (that string and
+// Steps) however many strategies it tries.
 type routeCtx struct {
 	lead    *lead.Lead
 	now     time.Time
 	exclude []string
 	c       Counters
 	l       Loads
+	text    []byte
+	marks   [maxSteps]mark
+	n       int
+}
+
+// maxSteps is one step per distinct strategy plus the fallback.
+const maxSteps = 5
+
+// mark is a step whose explanation is text[from:to].
+type mark struct {
+	strategy string
+	matched  bool
+	from, to int
+}
+
+func (rc *routeCtx) str(ss ...string) {
+	for _, s := range ss {
+		rc.text = append(rc.text, s...)
+	}
+}
+
+func (rc *routeCtx) num(n int) { rc.text = strconv.AppendInt(rc.text, int64(n), 10) }
+
+// step closes the explanation begun at from.
+func (rc *routeCtx) step(strategy string, matched bool, from int) {
+	rc.marks[rc.n] = mark{strategy: strategy, matched: matched, from: from, to: len(rc.text)}
+	rc.n++
+}
+
+// textPool recycles explanation buffers: allocating one per lead was half
+// of Route's CPU time in garbage collection.
+var textPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// finish turns the marks into d.Steps and returns the buffer to the pool.
+func (rc *routeCtx) finish(d *Decision, buf *[]byte) {
+	all := string(rc.text)
+	*buf = rc.text[:0]
+	textPool.Put(buf)
+	d.Steps = make([]Step, rc.n)
+	for i, m := range rc.marks[:rc.n] {
+		d.Steps[i] = Step{Strategy: m.strategy, Matched: m.matched, Why: all[m.from:m.to]}
+	}
 }
 
 var noLead lead.Lead
@@ -321,11 +367,12 @@ var noLead lead.Lead
 // Loads count zero open leads. Route never fails: a well-formed Router
 // always yields an owner or a queue.
 func (r *Router) Route(in Input, c Counters, l Loads) Decision {
-	rc := routeCtx{lead: in.Lead, now: in.Now, exclude: in.Exclude, c: c, l: l}
+	buf := textPool.Get().(*[]byte)
+	rc := routeCtx{lead: in.Lead, now: in.Now, exclude: in.Exclude, c: c, l: l, text: (*buf)[:0]}
 	if rc.lead == nil {
 		rc.lead = &noLead
 	}
-	d := Decision{Steps: make([]Step, 0, len(r.order)+1)}
+	var d Decision
 	for _, s := range r.order {
 		var done bool
 		switch s {
@@ -339,63 +386,78 @@ func (r *Router) Route(in Input, c Counters, l Loads) Decision {
 			done = r.segment(&rc, &d)
 		}
 		if done {
+			rc.finish(&d, buf)
 			return d
 		}
 	}
-	why := r.assign(&rc, r.fallback, &d)
+	from := len(rc.text)
+	rc.str("no earlier rule decided; fallback team ", r.teams[r.fallback].ID, ": ")
+	r.assign(&rc, r.fallback, &d)
+	rc.step(RuleFallback, true, from)
 	d.Rule = RuleFallback
-	d.Steps = append(d.Steps, Step{Strategy: RuleFallback, Matched: true, Why: "no earlier rule decided; fallback team " + r.teams[r.fallback].ID + ": " + why})
+	rc.finish(&d, buf)
 	return d
 }
 
 func (r *Router) namedAccount(rc *routeCtx, d *Decision) bool {
+	from := len(rc.text)
 	domain := normDomain(rc.lead.Domain)
 	if domain == "" {
-		d.Steps = append(d.Steps, Step{Strategy: StrategyNamedAccount, Why: "lead has no company domain"})
+		rc.str("lead has no company domain")
+		rc.step(StrategyNamedAccount, false, from)
 		return false
 	}
 	ri, ok := r.named[domain]
 	if !ok {
-		d.Steps = append(d.Steps, Step{Strategy: StrategyNamedAccount, Why: "domain " + domain + " is not a named account"})
+		rc.str("domain ", domain, " is not a named account")
+		rc.step(StrategyNamedAccount, false, from)
 		return false
 	}
 	rep := &r.reps[ri]
+	rc.str("domain ", domain, " is a named account of ", rep.ID)
 	st, local, _ := r.check(rc, ri, false)
 	if st == available {
 		r.setOwner(d, ri, rep.sched.inHours(local))
 		d.Rule = StrategyNamedAccount
-		d.Steps = append(d.Steps, Step{Strategy: StrategyNamedAccount, Matched: true, Why: "domain " + domain + " is a named account of " + rep.ID})
+		rc.step(StrategyNamedAccount, true, from)
 		return true
 	}
 	ti := r.teamOf[ri]
 	if ti < 0 {
-		d.Steps = append(d.Steps, Step{Strategy: StrategyNamedAccount, Why: "domain " + domain + " is a named account of " + rep.ID + ", who is " + st.String() + " and in no team"})
+		rc.str(", who is ", st.String(), " and in no team")
+		rc.step(StrategyNamedAccount, false, from)
 		return false
 	}
-	why := r.assign(rc, ti, d)
+	rc.str(", who is ", st.String(), "; their team ", r.teams[ti].ID, ": ")
+	r.assign(rc, ti, d)
 	d.Rule = StrategyNamedAccount
-	d.Steps = append(d.Steps, Step{Strategy: StrategyNamedAccount, Matched: true, Why: "domain " + domain + " is a named account of " + rep.ID + ", who is " + st.String() + "; their team " + r.teams[ti].ID + ": " + why})
+	rc.step(StrategyNamedAccount, true, from)
 	return true
 }
 
 func (r *Router) accountOwner(rc *routeCtx, owner string, d *Decision) bool {
+	from := len(rc.text)
 	if owner == "" {
-		d.Steps = append(d.Steps, Step{Strategy: StrategyAccountOwner, Why: "the account has no owner yet"})
+		rc.str("the account has no owner yet")
+		rc.step(StrategyAccountOwner, false, from)
 		return false
 	}
 	ri, ok := r.repIdx[owner]
 	if !ok {
-		d.Steps = append(d.Steps, Step{Strategy: StrategyAccountOwner, Why: "account owner " + owner + " is not in the roster"})
+		rc.str("account owner ", owner, " is not in the roster")
+		rc.step(StrategyAccountOwner, false, from)
 		return false
 	}
 	st, local, _ := r.check(rc, ri, false)
 	if st != available {
-		d.Steps = append(d.Steps, Step{Strategy: StrategyAccountOwner, Why: "account owner " + owner + " is " + st.String()})
+		rc.str("account owner ", owner, " is ", st.String())
+		rc.step(StrategyAccountOwner, false, from)
 		return false
 	}
 	r.setOwner(d, ri, r.reps[ri].sched.inHours(local))
 	d.Rule = StrategyAccountOwner
-	d.Steps = append(d.Steps, Step{Strategy: StrategyAccountOwner, Matched: true, Why: "the account is owned by " + owner})
+	rc.str("the account is owned by ", owner)
+	rc.step(StrategyAccountOwner, true, from)
 	return true
 }
 
@@ -410,10 +472,12 @@ func (r *Router) setOwner(d *Decision, ri int, inHours bool) {
 }
 
 func (r *Router) territory(rc *routeCtx, d *Decision) bool {
+	from := len(rc.text)
 	country := strings.ToUpper(rc.lead.Country)
 	state := strings.ToUpper(rc.lead.State)
 	if country == "" && state == "" {
-		d.Steps = append(d.Steps, Step{Strategy: StrategyTerritory, Why: "lead has no country or state"})
+		rc.str("lead has no country or state")
+		rc.step(StrategyTerritory, false, from)
 		return false
 	}
 	region := regionOf(country)
@@ -424,38 +488,45 @@ func (r *Router) territory(rc *routeCtx, d *Decision) bool {
 		if t.terr == nil || (t.seg != nil && !t.seg.matches(rc.lead)) {
 			continue
 		}
-		var by string
 		switch {
 		case useState && t.terr.states[state]:
-			by = "state " + state
+			rc.str("state ", state)
 		case country != "" && t.terr.countries[country]:
-			by = "country " + country
+			rc.str("country ", country)
 		case region != "" && t.terr.regions[region]:
-			by = "region " + region + " (country " + country + ")"
+			rc.str("region ", region, " (country ", country, ")")
 		default:
 			continue
 		}
-		why := r.assign(rc, ti, d)
+		rc.str(" is in team ", t.ID, "'s territory; ")
+		r.assign(rc, ti, d)
 		d.Rule = StrategyTerritory
-		d.Steps = append(d.Steps, Step{Strategy: StrategyTerritory, Matched: true, Why: by + " is in team " + t.ID + "'s territory; " + why})
+		rc.step(StrategyTerritory, true, from)
 		return true
 	}
-	d.Steps = append(d.Steps, Step{Strategy: StrategyTerritory, Why: "no team's territory covers country " + orDash(country) + ", state " + orDash(state) + ", region " + orDash(region)})
+	rc.str("no team's territory covers country ", orDash(country), ", state ", orDash(state), ", region ", orDash(region))
+	rc.step(StrategyTerritory, false, from)
 	return false
 }
 
 func (r *Router) segment(rc *routeCtx, d *Decision) bool {
+	from := len(rc.text)
 	for ti := range r.teams {
 		t := &r.teams[ti]
 		if t.seg == nil || t.terr != nil || !t.seg.matches(rc.lead) {
 			continue
 		}
-		why := r.assign(rc, ti, d)
+		rc.num(rc.lead.Employees)
+		rc.str(" employees, industry ", orDash(rc.lead.Industry), " fit team ", t.ID, "'s segment; ")
+		r.assign(rc, ti, d)
 		d.Rule = StrategySegment
-		d.Steps = append(d.Steps, Step{Strategy: StrategySegment, Matched: true, Why: strconv.Itoa(rc.lead.Employees) + " employees, industry " + orDash(rc.lead.Industry) + " fit team " + t.ID + "'s segment; " + why})
+		rc.step(StrategySegment, true, from)
 		return true
 	}
-	d.Steps = append(d.Steps, Step{Strategy: StrategySegment, Why: "no team's segment fits " + strconv.Itoa(rc.lead.Employees) + " employees, industry " + orDash(rc.lead.Industry)})
+	rc.str("no team's segment fits ")
+	rc.num(rc.lead.Employees)
+	rc.str(" employees, industry ", orDash(rc.lead.Industry))
+	rc.step(StrategySegment, false, from)
 	return false
 }
 

@@ -421,7 +421,7 @@ func TestExplain(t *testing.T) {
 			want: []string{
 				"named_account: no match: domain acme.example is not a named account",
 				"account_owner: no match: account owner gone is not in the roster",
-				"territory: matched: country JP is in team apac's territory; no eligible rep in working hours; round_robin among the 1 of 2 eligible reps starting soonest (in 7h30m0s), 1 of 3 reps unavailable → apac-2",
+				"territory: matched: country JP is in team apac's territory; no eligible rep in working hours; round_robin among the 1 of 2 eligible reps starting soonest (in 7h30m), 1 of 3 reps unavailable → apac-2",
 				"owner apac-2 (outside working hours), team apac, rule territory",
 			},
 		},

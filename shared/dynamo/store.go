@@ -9,8 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go"
 
+	"github.com/leadflow/leadflow/shared/internal/awserr"
 	"github.com/leadflow/leadflow/shared/internal/backoff"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/pipeline"
@@ -48,15 +48,13 @@ func New(client *dynamodb.Client, table string, opts ...Option) *Store {
 }
 
 // translate turns an SDK error into a lead error with the operation as
-// context: a lost condition is ECONFLICT, throttling, server faults, missing
-// tables and network failures are EUNAVAILABLE (retry later), anything else
-// (a malformed request: a bug) is EINTERNAL.
+// context: a lost condition is ECONFLICT, a missing table EUNAVAILABLE
+// naming it, the rest as awserr.Translate decides.
 func (s *Store) translate(op string, err error) error {
 	var (
 		ccf      *types.ConditionalCheckFailedException
 		canceled *types.TransactionCanceledException
 		notFound *types.ResourceNotFoundException
-		api      smithy.APIError
 	)
 	switch {
 	case errors.As(err, &ccf):
@@ -70,26 +68,8 @@ func (s *Store) translate(op string, err error) error {
 		return &lead.Error{Code: lead.EUNAVAILABLE, Message: op + ": transaction canceled", Err: err}
 	case errors.As(err, &notFound):
 		return &lead.Error{Code: lead.EUNAVAILABLE, Message: fmt.Sprintf("%s: table %s or index not found", op, s.table), Err: err}
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return &lead.Error{Code: lead.EUNAVAILABLE, Message: op + ": " + err.Error(), Err: err}
-	case errors.As(err, &api):
-		if api.ErrorFault() == smithy.FaultServer || throttled(api.ErrorCode()) {
-			return &lead.Error{Code: lead.EUNAVAILABLE, Message: op, Err: err}
-		}
-		return &lead.Error{Code: lead.EINTERNAL, Message: op, Err: err}
 	}
-	// No API error: the request never got an answer (network, DNS, retries
-	// exhausted), which is transient.
-	return &lead.Error{Code: lead.EUNAVAILABLE, Message: op, Err: err}
-}
-
-func throttled(code string) bool {
-	switch code {
-	case "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-		"TransactionConflictException", "TransactionInProgressException", "LimitExceededException":
-		return true
-	}
-	return false
+	return awserr.Translate(op, err)
 }
 
 // transactAttempts bounds the retries of a transaction that lost to a

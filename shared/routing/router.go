@@ -480,7 +480,7 @@ func (r *Router) territory(rc *routeCtx, d *Decision) bool {
 		rc.step(StrategyTerritory, false, from)
 		return false
 	}
-	region := regionOf(country)
+	region := lead.Region(country)
 	// A state only counts for US and Canada, or when the country is missing.
 	useState := state != "" && (country == "" || country == "US" || country == "CA")
 	for ti := range r.teams {

@@ -131,6 +131,18 @@ func TestRoute(t *testing.T) {
 			want: outcome{Owner: "apac-2", Team: "apac", Rule: "territory", Manager: "m-apac", InHours: false, Steps: steps("territory+")},
 		},
 		{
+			name: "a territory team with a segment takes only leads in both",
+			cfg:  withEMEAEnterprise,
+			in:   Input{Lead: newLead("DE", "", 5000, "retail", "")},
+			want: outcome{Owner: "emea-2", Team: "emea-ent", Rule: "territory", Manager: "m-emea", InHours: false, Steps: steps("territory+")},
+		},
+		{
+			name: "outside that segment the next territory team matches",
+			cfg:  withEMEAEnterprise,
+			in:   Input{Lead: newLead("DE", "", 50, "retail", "")},
+			want: outcome{Owner: "emea-1", Team: "emea", Rule: "territory", Manager: "m-emea", InHours: true, Steps: steps("territory+")},
+		},
+		{
 			name: "segment by headcount and industry",
 			in:   Input{Lead: newLead("BR", "", 5000, "saas", "")},
 			want: outcome{Owner: "ent-1", Team: "enterprise", Rule: "segment", Manager: "m-ent", InHours: true, Steps: steps("territory-", "segment+")},
@@ -206,6 +218,14 @@ func TestRoute(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withEMEAEnterprise puts a team for EMEA leads of 1,000+ employees before
+// the emea team; its one rep, emea-2, stays in emea too.
+func withEMEAEnterprise(c Config) Config {
+	ent := Team{ID: "emea-ent", Manager: "m-emea", Territory: &Territory{Regions: []string{"EMEA"}}, Segment: &Segment{MinEmployees: 1000}, Reps: []string{"emea-2"}}
+	c.Teams = append([]Team{ent}, c.Teams...)
+	return c
 }
 
 // TestRoundRobinFairness routes 1,000 leads at once against one team: the
@@ -491,5 +511,9 @@ func TestAccessors(t *testing.T) {
 	}
 	if q := func() string { tm, _ := r.Team("inbound"); return tm.Queue }(); q != "inbound-queue" {
 		t.Errorf("default queue = %q, want inbound-queue", q)
+	}
+	// A rep in two teams belongs, for TeamOf, to the first in config order.
+	if tm, _ := mustRouter(t, withEMEAEnterprise(demoConfig())).TeamOf("emea-2"); tm.ID != "emea-ent" {
+		t.Errorf("TeamOf(emea-2) = %q, want emea-ent", tm.ID)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/leadflow/leadflow/shared/lead"
 )
 
 // Strategy names accepted in Config.Order, and the rule reported when the
@@ -214,7 +216,7 @@ func (v *validator) territory(p, team string, t *Territory) {
 		}
 	}
 	for i, r := range t.Regions {
-		if _, ok := regionCountries[strings.ToUpper(strings.TrimSpace(r))]; !ok {
+		if !knownRegions[strings.ToUpper(strings.TrimSpace(r))] {
 			v.add(index(p+".regions", i), team, "unknown region "+strconv.Quote(r)+"; known: NA, LATAM, EMEA, APAC")
 		}
 	}
@@ -249,6 +251,9 @@ func (v *validator) namedAccounts(nas []NamedAccount, reps map[string]bool) {
 		}
 	}
 }
+
+// knownRegions are the sales regions lead.Region returns.
+var knownRegions = map[string]bool{lead.RegionNA: true, lead.RegionLATAM: true, lead.RegionEMEA: true, lead.RegionAPAC: true}
 
 // loadLocation loads an IANA zone; empty means UTC.
 func loadLocation(name string) (*time.Location, error) {

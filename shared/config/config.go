@@ -157,15 +157,14 @@ func parse(name string, data []byte, fsys fs.FS) (*Config, error) {
 	var raw rawConfig
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&raw); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		// Type errors leave zero values behind; checking them would only add
-		// noise, so the semantic checks wait until the file decodes.
+	if err := dec.Decode(&raw); err != nil {
 		ix.decodeError(err)
-		return nil, ix.errs
 	}
+	decoded := len(ix.errs)
 	c := &Config{File: file, FS: fsys}
 	b := builder{ix: ix, c: c, raw: &raw}
 	b.build()
+	ix.dropEchoes(decoded)
 	if len(ix.errs) > 0 {
 		sort.SliceStable(ix.errs, func(i, j int) bool { return ix.errs[i].Line < ix.errs[j].Line })
 		return nil, ix.errs

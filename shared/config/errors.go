@@ -212,6 +212,26 @@ func (ix *index) atLine(line int, msg string) {
 	ix.errs = append(ix.errs, Error{File: ix.file, Line: line, Rule: rule, Message: msg})
 }
 
+// dropEchoes removes semantic errors (those after the first n) about items
+// that already have a decode error: a value of the wrong type decodes as
+// zero, and reporting that zero again would only be noise.
+func (ix *index) dropEchoes(n int) {
+	if n == 0 {
+		return
+	}
+	rules, lines := map[string]bool{}, map[int]bool{}
+	for _, e := range ix.errs[:n] {
+		rules[e.Rule], lines[e.Line] = true, true
+	}
+	kept := ix.errs[:n]
+	for _, e := range ix.errs[n:] {
+		if !rules[e.Rule] && !lines[e.Line] {
+			kept = append(kept, e)
+		}
+	}
+	ix.errs = kept
+}
+
 // parentPath drops the last element of a path: "a.b[2]" → "a.b" → "a" → "".
 func parentPath(p string) string {
 	i := strings.LastIndexAny(p, ".[")

@@ -79,7 +79,7 @@ func (c *Config) Evaluate(l *lead.Lead, a *lead.Account, acts []lead.Activity, a
 		cur = lead.StageNew
 	}
 	o := Outcome{Score: s, Stage: cur}
-	o.Stage, o.Cause = c.Scoring.NextStage(cur, s, l.Routed())
+	o.Stage, o.Cause = c.Scoring.NextStage(cur, s, l.Routed(), acts, now)
 	if o.Stage == lead.StageSQL && !l.Routed() {
 		d := c.Routing.Route(routing.Input{Lead: l, AccountOwner: accountOwner, Now: now}, &routing.MemCounters{}, routing.MemLoads{})
 		o.Decision = &d

@@ -272,7 +272,10 @@ func (x *Expr) eval(act *activation) (bool, error) {
 	return bool(b), nil
 }
 
-var emptyAccount = &lead.Account{}
+var (
+	emptyLead    = &lead.Lead{}
+	emptyAccount = &lead.Account{}
+)
 
 // activation resolves the CEL variables without building a map per call;
 // values are converted once per lead and once per activity.
@@ -283,6 +286,9 @@ type activation struct {
 }
 
 func (a *activation) bind(l *lead.Lead, acc *lead.Account, acts []lead.Activity, now time.Time) {
+	if l == nil {
+		l = emptyLead
+	}
 	if acc == nil {
 		acc = emptyAccount
 	}

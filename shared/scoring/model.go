@@ -57,8 +57,10 @@ type Thresholds struct {
 	MQLFloor  float64
 	SQL       float64
 	SQLMinFit float64
-	// FastTrack lists reason codes that reach sql with fit ≥ SQLMinFit
-	// whatever the total (the demo request), while their points count.
+	// FastTrack lists activity rules (by code) that reach sql with fit ≥
+	// SQLMinFit whatever the total — the demo request — while a matching
+	// activity is inside the window. Their predicates may read only the
+	// activity.
 	FastTrack []string
 }
 
@@ -113,7 +115,7 @@ type Model struct {
 	// pins; unguarded rules see every activity.
 	byType    map[lead.ActivityType][]int
 	unguarded []int
-	fastTrack map[string]bool
+	fastTrack []int // rules reaching sql with enough fit
 	scratch   sync.Pool
 }
 
@@ -121,7 +123,7 @@ type Model struct {
 // problem found (unknown layer, bad counting, CEL type errors, thresholds
 // out of order, duplicate codes) and no model then.
 func New(spec Spec) (*Model, error) {
-	m := &Model{spec: spec, byType: map[lead.ActivityType][]int{}, fastTrack: map[string]bool{}}
+	m := &Model{spec: spec, byType: map[lead.ActivityType][]int{}}
 	var ps Problems
 	add := func(path, rule, format string, args ...any) {
 		ps = append(ps, Problem{Path: path, Rule: rule, Message: fmt.Sprintf(format, args...)})
@@ -155,6 +157,7 @@ func New(spec Spec) (*Model, error) {
 		switch {
 		case (r.When == "") == (r.Activity == ""):
 			add(p, r.Code, "needs exactly one of when or activity")
+			m.rules = append(m.rules, cr) // keep indexes aligned with spec.Rules
 			continue
 		case r.Activity != "":
 			field, scope = "activity", ScopeActivity
@@ -171,7 +174,7 @@ func New(spec Spec) (*Model, error) {
 		cr.expr = x
 		m.rules = append(m.rules, cr)
 	}
-	m.checkThresholds(seen, add)
+	m.checkThresholds(add)
 	if len(ps) > 0 {
 		return nil, ps
 	}
@@ -189,7 +192,7 @@ func New(spec Spec) (*Model, error) {
 		}
 	}
 	for _, c := range spec.Thresholds.FastTrack {
-		m.fastTrack[c] = true
+		m.fastTrack = append(m.fastTrack, slices.IndexFunc(m.rules, func(r compiledRule) bool { return r.Code == c }))
 	}
 	return m, nil
 }
@@ -219,7 +222,7 @@ func (m *Model) checkCounting(p string, r Rule, add func(path, rule, format stri
 	}
 }
 
-func (m *Model) checkThresholds(codes map[string]bool, add func(path, rule, format string, args ...any)) {
+func (m *Model) checkThresholds(add func(path, rule, format string, args ...any)) {
 	t := m.spec.Thresholds
 	if !(t.Engaged > 0 && t.Engaged < t.MQL && t.MQL < t.SQL) {
 		add("thresholds", "", "must be in order 0 < engaged (%g) < mql (%g) < sql (%g)", t.Engaged, t.MQL, t.SQL)
@@ -231,8 +234,15 @@ func (m *Model) checkThresholds(codes map[string]bool, add func(path, rule, form
 		add("thresholds.sql_min_fit", "", "must not be negative")
 	}
 	for i, c := range t.FastTrack {
-		if !codes[c] {
+		j := slices.IndexFunc(m.spec.Rules, func(r Rule) bool { return r.Code == c })
+		switch {
+		case j < 0:
 			add(fmt.Sprintf("thresholds.sql_fast_track[%d]", i), "", "unknown rule %q", c)
+		case m.spec.Rules[j].Activity == "" || m.spec.Rules[j].Points <= 0:
+			add(fmt.Sprintf("thresholds.sql_fast_track[%d]", i), "", "rule %q must be an activity rule with positive points", c)
+		case m.rules[j].expr != nil && len(m.rules[j].expr.Fields()) > 0:
+			// NextStage sees activities only.
+			add(fmt.Sprintf("thresholds.sql_fast_track[%d]", i), "", "rule %q must read only the activity, not the lead or account", c)
 		}
 	}
 }
@@ -283,11 +293,8 @@ type scratch struct {
 // rule that fails at run time (a missing map key, say) adds a zero-point
 // reason whose Detail carries the error, so nothing fails silently.
 func (m *Model) Score(l *lead.Lead, a *lead.Account, acts []lead.Activity, now time.Time) lead.Score {
-	sc, _ := m.scratch.Get().(*scratch)
-	if sc == nil {
-		sc = &scratch{}
-	}
-	defer m.scratch.Put(sc)
+	sc := m.getScratch()
+	defer m.putScratch(sc)
 	sc.act.bind(l, a, acts, now)
 	sc.state = slices.Grow(sc.state[:0], len(m.rules))[:len(m.rules)]
 	clear(sc.state)
@@ -329,8 +336,19 @@ func (m *Model) Score(l *lead.Lead, a *lead.Account, acts []lead.Activity, now t
 			s.Timing += st.points
 		}
 	}
-	sc.act = activation{} // drop references to the caller's data
 	return s
+}
+
+func (m *Model) getScratch() *scratch {
+	if sc, ok := m.scratch.Get().(*scratch); ok {
+		return sc
+	}
+	return &scratch{}
+}
+
+func (m *Model) putScratch(sc *scratch) {
+	sc.act = activation{} // drop references to the caller's data
+	m.scratch.Put(sc)
 }
 
 // countActivities runs the activity rules over the activities, most recent

@@ -3,6 +3,7 @@ package scoring
 import (
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/leadflow/leadflow/shared/lead"
 )
@@ -13,8 +14,10 @@ import (
 // engaged. Stages set by people or the CRM (sal, opportunity, customer,
 // closed_lost, disqualified) never change here. It returns the current stage
 // and "" when nothing changes, otherwise the new stage and its cause, e.g.
-// "score 62 ≥ mql 60".
-func (m *Model) NextStage(cur lead.Stage, s lead.Score, routed bool) (lead.Stage, string) {
+// "score 62 ≥ mql 60". The fast track (a demo request with enough fit) is
+// read from the activities at now, so it holds exactly while a matching
+// activity is inside the intent window.
+func (m *Model) NextStage(cur lead.Stage, s lead.Score, routed bool, acts []lead.Activity, now time.Time) (lead.Stage, string) {
 	switch cur {
 	case lead.StageNew, lead.StageEngaged, lead.StageMQL, lead.StageSQL:
 	default:
@@ -31,7 +34,7 @@ func (m *Model) NextStage(cur lead.Stage, s lead.Score, routed bool) (lead.Stage
 	if s.Fit >= t.SQLMinFit {
 		if s.Total >= t.SQL {
 			target, cause = lead.StageSQL, fmt.Sprintf("score %s ≥ sql %s with fit %s ≥ %s", num(s.Total), num(t.SQL), num(s.Fit), num(t.SQLMinFit))
-		} else if code := m.fastTracked(s); code != "" {
+		} else if code := m.fastTracked(acts, now); code != "" {
 			target, cause = lead.StageSQL, fmt.Sprintf("%s with fit %s ≥ %s", code, num(s.Fit), num(t.SQLMinFit))
 		}
 	}
@@ -44,10 +47,28 @@ func (m *Model) NextStage(cur lead.Stage, s lead.Score, routed bool) (lead.Stage
 	return cur, ""
 }
 
-// fastTracked returns the first fast-track reason that still earns points.
-func (m *Model) fastTracked(s lead.Score) string {
-	for _, r := range s.Reasons {
-		if m.fastTrack[r.Code] && r.Points > 0 {
+// fastTracked returns the code of the first fast-track rule with a
+// matching activity whose points still count at now.
+func (m *Model) fastTracked(acts []lead.Activity, now time.Time) string {
+	if len(m.fastTrack) == 0 {
+		return ""
+	}
+	sc := m.getScratch()
+	defer m.putScratch(sc)
+	sc.act.bind(nil, nil, acts, now)
+	for _, ri := range m.fastTrack {
+		r := &m.rules[ri]
+		for i := range acts {
+			act := &acts[i]
+			if (!r.NoDecay && m.Decay(now.Sub(act.OccurredAt)) == 0) || (r.expr.guard != nil && !r.expr.guard[act.Type]) {
+				continue
+			}
+			if !r.expr.pure {
+				sc.act.setActivity(act)
+				if ok, err := r.expr.eval(&sc.act); err != nil || !ok {
+					continue
+				}
+			}
 			return r.Code
 		}
 	}

@@ -66,22 +66,16 @@ func New(cfg Config) (*Router, error) {
 		for i, p := range ps {
 			lines[i] = p.String()
 		}
-		return nil, &lead.Error{
-			Code:    lead.EINVALID,
-			Field:   ps[0].Path,
-			Message: "routing config: " + strconv.Itoa(len(ps)) + " problem(s): " + strings.Join(lines, "; "),
-		}
+		return nil, lead.Errorf(lead.EINVALID, "routing config: %d problem(s): %s", len(ps), strings.Join(lines, "; "))
 	}
 	r := &Router{
-		order:    cfg.Order,
+		order:    DefaultOrder(),
 		repIdx:   make(map[string]int, len(cfg.Reps)),
 		teamIdx:  make(map[string]int, len(cfg.Teams)),
 		managers: make(map[string]Manager, len(cfg.Managers)),
 		named:    make(map[string]int, len(cfg.NamedAccounts)),
 	}
-	if len(r.order) == 0 {
-		r.order = DefaultOrder()
-	} else {
+	if len(cfg.Order) > 0 {
 		r.order = append([]string(nil), cfg.Order...)
 	}
 	for i, rep := range cfg.Reps {
@@ -186,7 +180,10 @@ type Input struct {
 }
 
 // Counters hands out rotation positions. Next atomically increments the
-// pool's counter and returns the new value (the first call returns 1). It
+// pool's counter and returns the new value (the first call returns 1).
+// Route uses the team id as the pool and indexes the team's currently
+// eligible reps with it, so editing a team's members keeps everyone's
+// position and a rep back from PTO simply rejoins the rotation. It
 // has no error: a store-backed implementation decides itself how to
 // degrade (any value still yields a valid, if less fair, choice).
 type Counters interface {
@@ -208,7 +205,7 @@ type Decision struct {
 	// Rule is the strategy that decided: named_account, account_owner,
 	// territory, segment or fallback.
 	Rule         string
-	Manager      string // the team's manager id
+	Manager      string // the team's manager id; empty for an owner in no team
 	ManagerAlert bool   // the manager must be told: the lead sits in Queue
 	InHours      bool   // the owner is inside working hours now
 	Steps        []Step // every strategy tried, in order, the last one decided
@@ -260,7 +257,8 @@ func (r *Router) Rep(id string) (Rep, bool) {
 }
 
 // Team returns the configured team with id, its Queue defaulted to
-// "<id>-queue"; false if there is none.
+// "<id>-queue"; false if there is none. The returned value shares its
+// slices with the router: do not modify them.
 func (r *Router) Team(id string) (Team, bool) {
 	i, ok := r.teamIdx[id]
 	if !ok {

@@ -162,7 +162,7 @@ func (r *Report) panel(b *bytes.Buffer, q Quarter, y0, x0 int, maxShare float64)
 	pw, ph := float64(panelW-plotL-plotR), float64(panelH-plotT-plotB)
 	bottom := top + ph
 	title := fmt.Sprintf("%s  gap %s  AUC %s  (won %d, lost %d)", q.Quarter, optional(q.Gap, "%+.1f"), optional(q.AUC, "%.2f"), q.Won.N, q.Lost.N)
-	fmt.Fprintf(b, `<g><text x="%.1f" y="%.1f" font-weight="bold">%s</text>`+"\n", left, top-10, esc(title))
+	fmt.Fprintf(b, `<g><text x="%d" y="%.1f" font-weight="bold">%s</text>`+"\n", x0+8, top-10, esc(title))
 	// Y axis with ticks at 0, half and full scale.
 	fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#333"/>`+"\n", left, top, left, bottom)
 	for _, f := range []float64{0, 0.5, 1} {

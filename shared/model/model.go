@@ -217,16 +217,26 @@ func (m *Model) MissingRequired(f history.Features) []string {
 // model uses (every value would silently count as missing) or ds has no
 // closed records.
 func (m *Model) Evaluate(ds *history.Dataset) (Metrics, error) {
-	for _, t := range m.Transforms {
-		if t.Of == nil && !slices.ContainsFunc(ds.Mapping.Features, func(s history.FeatureSpec) bool { return s.Name == t.Feature }) {
-			return Metrics{}, lead.Errorf(lead.EINVALID, "evaluate: the mapping does not declare feature %q the model uses", t.Feature)
-		}
+	if err := m.Fits(ds.Mapping); err != nil {
+		return Metrics{}, fmt.Errorf("evaluate: %w", err)
 	}
 	recs := ds.Closed()
 	if len(recs) == 0 {
 		return Metrics{}, lead.Errorf(lead.EINVALID, "evaluate: no won or lost records")
 	}
 	return m.measure(recs), nil
+}
+
+// Fits checks that mp declares every feature the model uses, so that data
+// imported through it can be scored. Returns EINVALID naming the first
+// feature it lacks: scoring would otherwise count it missing on every lead.
+func (m *Model) Fits(mp *history.Mapping) error {
+	for _, t := range m.Transforms {
+		if t.Of == nil && !slices.ContainsFunc(mp.Features, func(s history.FeatureSpec) bool { return s.Name == t.Feature && s.Kind == t.Kind }) {
+			return lead.Errorf(lead.EINVALID, "the mapping does not declare the %s feature %q the model uses", t.Kind, t.Feature)
+		}
+	}
+	return nil
 }
 
 func (m *Model) measure(recs []history.Record) Metrics {

@@ -58,7 +58,7 @@ func TestAuditTableAndChart(t *testing.T) {
 	for _, want := range []string{
 		"Closed-loop audit: 15 leads",
 		"WARNING: score drift: the won-lost score gap narrowed two quarters running (2025-Q1 30.0, 2025-Q2 20.0, 2025-Q3 10.0)",
-		"2025-Q3", "Conversion by source", "referral", "Conversion by score band",
+		"2025-Q3", "Conversion by source", "referral", "Conversion by score band", "Leads by stage",
 		"SLA breach rate: 25.0% of 12 leads with an SLA",
 	} {
 		if !strings.Contains(stdout.String(), want) {

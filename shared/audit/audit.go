@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/model"
 )
 
@@ -88,6 +89,12 @@ type Conversion struct {
 	WinRate    float64 `json:"win_rate"`
 }
 
+// StageCount is the number of leads at one stage.
+type StageCount struct {
+	Stage string `json:"stage"`
+	Leads int    `json:"leads"`
+}
+
 // Percentiles of speed-to-lead by the nearest-rank method, in seconds in
 // JSON.
 type Percentiles struct {
@@ -103,6 +110,7 @@ type Report struct {
 	Bands         []string     `json:"bands"`
 	Quarters      []Quarter    `json:"quarters"`
 	AUC           *float64     `json:"auc,omitempty"`
+	Stages        []StageCount `json:"stages"`
 	BySource      []Conversion `json:"by_source"`
 	ByBand        []Conversion `json:"by_score_band"`
 	SpeedToLead   Percentiles  `json:"speed_to_lead"`
@@ -142,8 +150,33 @@ func New(recs []Record, opts Options) (*Report, error) {
 	r.ByBand = conversions(recs, func(rec Record) (string, bool) {
 		return r.Bands[r.band(rec.Score)], rec.HasScore
 	}, r.Bands)
+	r.stages(recs)
 	r.speed(recs)
 	return r, nil
+}
+
+// stages counts leads per stage in funnel order; stages leadflow does not
+// know (a CRM's own) follow by name, and leads without a stage are left out.
+func (r *Report) stages(recs []Record) {
+	counts := map[string]int{}
+	for _, rec := range recs {
+		if rec.Stage != "" {
+			counts[rec.Stage]++
+		}
+	}
+	r.Stages = []StageCount{}
+	for s, n := range counts {
+		r.Stages = append(r.Stages, StageCount{Stage: s, Leads: n})
+	}
+	rank := func(s string) int {
+		if i := slices.Index(lead.Stages, lead.Stage(s)); i >= 0 {
+			return i
+		}
+		return len(lead.Stages)
+	}
+	slices.SortFunc(r.Stages, func(a, b StageCount) int {
+		return cmp.Or(cmp.Compare(rank(a.Stage), rank(b.Stage)), cmp.Compare(a.Stage, b.Stage))
+	})
 }
 
 func (r *Report) band(score float64) int {

@@ -119,11 +119,11 @@ func TestDriftNamesQuarters(t *testing.T) {
 func TestConversionSpeedAndSLA(t *testing.T) {
 	at := day(2025, 5, 1)
 	recs := []Record{
-		{Source: "google", Outcome: Won, Score: 85, HasScore: true, CreatedAt: at, SpeedToLead: 30 * time.Second, HasSpeedToLead: true, SLATracked: true},
-		{Source: "google", Outcome: Lost, Score: 15, HasScore: true, CreatedAt: at, SpeedToLead: 10 * time.Second, HasSpeedToLead: true, SLATracked: true, SLABreached: true},
-		{Source: "google", Outcome: Open, Score: 55, HasScore: true, CreatedAt: at, SpeedToLead: 20 * time.Second, HasSpeedToLead: true},
-		{Source: "referral", Outcome: Won, Score: 88, HasScore: true, SpeedToLead: 4 * time.Minute, HasSpeedToLead: true, SLATracked: true},
-		{Outcome: Lost},
+		{Source: "google", Outcome: Won, Stage: "customer", Score: 85, HasScore: true, CreatedAt: at, SpeedToLead: 30 * time.Second, HasSpeedToLead: true, SLATracked: true},
+		{Source: "google", Outcome: Lost, Stage: "closed_lost", Score: 15, HasScore: true, CreatedAt: at, SpeedToLead: 10 * time.Second, HasSpeedToLead: true, SLATracked: true, SLABreached: true},
+		{Source: "google", Outcome: Open, Stage: "mql", Score: 55, HasScore: true, CreatedAt: at, SpeedToLead: 20 * time.Second, HasSpeedToLead: true},
+		{Source: "referral", Outcome: Won, Stage: "customer", Score: 88, HasScore: true, SpeedToLead: 4 * time.Minute, HasSpeedToLead: true, SLATracked: true},
+		{Outcome: Lost, Stage: "Negotiation"},
 	}
 	r, err := New(recs, Options{Bands: []float64{50, 80}})
 	if err != nil {
@@ -148,6 +148,10 @@ func TestConversionSpeedAndSLA(t *testing.T) {
 	wantSpeed := Percentiles{N: 4, P50: 20 * time.Second, P90: 4 * time.Minute, P99: 4 * time.Minute}
 	if diff := cmp.Diff(wantSpeed, r.SpeedToLead); diff != "" {
 		t.Errorf("speed to lead (-want +got):\n%s", diff)
+	}
+	wantStages := []StageCount{{"mql", 1}, {"customer", 2}, {"closed_lost", 1}, {"Negotiation", 1}}
+	if diff := cmp.Diff(wantStages, r.Stages); diff != "" {
+		t.Errorf("stages (-want +got):\n%s", diff)
 	}
 	if r.SLATracked != 3 || math.Abs(r.SLABreachRate-1.0/3) > 1e-12 {
 		t.Errorf("SLA %d tracked, breach rate %v; want 3 and 1/3", r.SLATracked, r.SLABreachRate)

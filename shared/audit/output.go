@@ -83,6 +83,16 @@ func (r *Report) WriteTable(w io.Writer) error {
 		tw.Flush()
 	}
 
+	if len(r.Stages) > 0 {
+		fmt.Fprintln(&b, "\nLeads by stage")
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "stage\tleads\t")
+		for _, st := range r.Stages {
+			fmt.Fprintf(tw, "%s\t%d\t\n", clean(st.Stage), st.Leads)
+		}
+		tw.Flush()
+	}
+
 	s := r.SpeedToLead
 	fmt.Fprintf(&b, "\nSpeed to lead (%d leads): p50 %s  p90 %s  p99 %s\n", s.N, s.P50.Round(time.Second), s.P90.Round(time.Second), s.P99.Round(time.Second))
 	fmt.Fprintf(&b, "SLA breach rate: %.1f%% of %d leads with an SLA\n", 100*r.SLABreachRate, r.SLATracked)

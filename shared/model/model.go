@@ -272,12 +272,25 @@ func LoadModel(path string) (*Model, error) {
 	}
 	var m Model
 	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, &lead.Error{Code: lead.EINVALID, Message: "load model: not a model file", Err: err}
-	}
-	if err := m.init(); err != nil {
-		return nil, &lead.Error{Code: lead.EINVALID, Message: "load model " + path, Err: err}
+		return nil, fmt.Errorf("load model %s: %w", path, err)
 	}
 	return &m, nil
+}
+
+// UnmarshalJSON decodes a model and checks it, so that a model decoded from
+// any source is ready to predict. Returns EINVALID when the JSON is not a
+// model of this format version or is internally inconsistent.
+func (m *Model) UnmarshalJSON(data []byte) error {
+	type plain Model // drops the methods, so decoding does not recurse
+	var p plain
+	if err := json.Unmarshal(data, &p); err != nil {
+		return &lead.Error{Code: lead.EINVALID, Message: "not a model file", Err: err}
+	}
+	*m = Model(p)
+	if err := m.init(); err != nil {
+		return &lead.Error{Code: lead.EINVALID, Message: "inconsistent model", Err: err}
+	}
+	return nil
 }
 
 // init checks a decoded model and builds its encoder.

@@ -5,11 +5,8 @@ package sfn
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -18,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/leadflow/leadflow/shared/internal/awserr"
+	"github.com/leadflow/leadflow/shared/internal/resname"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/pipeline"
 )
@@ -111,23 +109,4 @@ func executionARN(machineARN, name string) string {
 // when it is at most MaxNameLen characters of [A-Za-z0-9_-]; otherwise the
 // key with every other character replaced by "_", cut short, and followed by
 // "-" and a hash of the whole key, so distinct keys keep distinct names.
-func ExecutionName(key string) string {
-	var b strings.Builder
-	clean := true
-	for _, r := range key {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-			clean = false
-		}
-	}
-	name := b.String()
-	if clean && len(name) <= MaxNameLen {
-		return name
-	}
-	sum := sha256.Sum256([]byte(key))
-	suffix := "-" + hex.EncodeToString(sum[:12])
-	return fmt.Sprintf("%.*s%s", MaxNameLen-len(suffix), name, suffix)
-}
+func ExecutionName(key string) string { return resname.Make(key, MaxNameLen, resname.Word) }

@@ -47,7 +47,7 @@ type Model struct {
 
 // Options tune training. The zero value of a field takes its default.
 type Options struct {
-	L2            float64          // ridge penalty; 0 takes the mapping's (default 1)
+	L2            float64          // ridge penalty; 0 takes 1 (OptionsFor takes the mapping's)
 	Cutoff        string           // CutoffAccuracy (default) or CutoffYouden
 	MaxIterations int              // Newton steps, default 100
 	Now           func() time.Time // stamps CreatedAt; default time.Now

@@ -2,7 +2,6 @@ package scoring
 
 import (
 	"fmt"
-	"net/url"
 	"reflect"
 	"sort"
 	"strings"
@@ -73,18 +72,32 @@ func environments() ([2]*cel.Env, error) {
 	return envs, envErr
 }
 
-// urlPathFunc declares url_path(string) string: the path of a URL ("" when
-// it does not parse), so page rules match the path, not a query string.
+// urlPathFunc declares url_path(string) string: the path of a URL as
+// written (no query or fragment), so page rules match the path, not a
+// query string.
 var urlPathFunc = cel.Function("url_path",
 	cel.Overload("url_path_string", []*cel.Type{cel.StringType}, cel.StringType,
 		cel.UnaryBinding(func(v ref.Val) ref.Val {
 			s, _ := v.(types.String)
-			u, err := url.Parse(string(s))
-			if err != nil {
-				return types.String("")
-			}
-			return types.String(u.Path)
+			return types.String(urlPath(string(s)))
 		})))
+
+// urlPath cuts the scheme, host, query and fragment off a URL without
+// allocating: "https://x.io/demo?a" → "/demo".
+func urlPath(s string) string {
+	if i := strings.Index(s, "://"); i >= 0 {
+		s = s[i+3:]
+		j := strings.IndexByte(s, '/')
+		if j < 0 {
+			return ""
+		}
+		s = s[j:]
+	}
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
 
 // ExprError is a compile or type error of one expression. Line and Column
 // are 1-based positions inside the expression text.
@@ -106,9 +119,11 @@ type Expr struct {
 	// shape `activity.type == 'x' && …` or `activity.type in [...] && …`;
 	// nil when it does not constrain the type.
 	guard map[lead.ActivityType]bool
-	// pure is true when the expression is nothing but the guard, so a type
-	// match is the whole answer and CEL need not run.
-	pure bool
+	// native, when set, answers the predicate in Go: the expression is a
+	// conjunction of simple tests on activity fields (equality, in,
+	// contains, startsWith, endsWith, url_path), the shape of almost every
+	// activity rule, and CEL need not run per activity.
+	native func(a *lead.Activity) bool
 }
 
 // Compile parses and type-checks src in scope; the result type must be
@@ -139,20 +154,126 @@ func Compile(src string, scope Scope) (*Expr, []ExprError) {
 	}
 	x := &Expr{Source: src, scope: scope, prog: prog, ast: checked}
 	if scope == ScopeActivity {
-		x.guard, x.pure = typeGuard(checked.NativeRep().Expr())
+		root := checked.NativeRep().Expr()
+		x.guard = typeGuard(root)
+		x.native = nativeTest(conjuncts(root, nil))
 	}
 	return x, nil
 }
 
 // typeGuard finds a top-level conjunct that pins activity.type to literals.
-func typeGuard(e ast.Expr) (map[lead.ActivityType]bool, bool) {
-	conj := conjuncts(e, nil)
-	for _, c := range conj {
+func typeGuard(e ast.Expr) map[lead.ActivityType]bool {
+	for _, c := range conjuncts(e, nil) {
 		if g := typeTest(c); g != nil {
-			return g, len(conj) == 1
+			return g
 		}
 	}
-	return nil, false
+	return nil
+}
+
+// nativeTest translates a conjunction of simple activity tests to Go, or
+// returns nil when any conjunct is something else.
+func nativeTest(conj []ast.Expr) func(a *lead.Activity) bool {
+	tests := make([]func(a *lead.Activity) bool, 0, len(conj))
+	for _, c := range conj {
+		t := simpleTest(c)
+		if t == nil {
+			return nil
+		}
+		tests = append(tests, t)
+	}
+	return func(a *lead.Activity) bool {
+		for _, t := range tests {
+			if !t(a) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// simpleTest recognises getter == 'lit', getter in ['lit', …] and
+// getter.contains|startsWith|endsWith('lit').
+func simpleTest(e ast.Expr) func(a *lead.Activity) bool {
+	if e.Kind() != ast.CallKind {
+		return nil
+	}
+	call := e.AsCall()
+	args := call.Args()
+	if call.IsMemberFunction() && len(args) == 1 {
+		get, lit, ok := activityGetter(call.Target()), "", false
+		if lit, ok = stringLit(args[0]); get == nil || !ok {
+			return nil
+		}
+		var op func(s, sub string) bool
+		switch call.FunctionName() {
+		case "contains":
+			op = strings.Contains
+		case "startsWith":
+			op = strings.HasPrefix
+		case "endsWith":
+			op = strings.HasSuffix
+		default:
+			return nil
+		}
+		return func(a *lead.Activity) bool { return op(get(a), lit) }
+	}
+	if len(args) != 2 {
+		return nil
+	}
+	switch call.FunctionName() {
+	case "_==_":
+		for i := range 2 {
+			if get := activityGetter(args[i]); get != nil {
+				if lit, ok := stringLit(args[1-i]); ok {
+					return func(a *lead.Activity) bool { return get(a) == lit }
+				}
+			}
+		}
+	case "@in":
+		get := activityGetter(args[0])
+		if get == nil || args[1].Kind() != ast.ListKind {
+			return nil
+		}
+		set := map[string]bool{}
+		for _, el := range args[1].AsList().Elements() {
+			lit, ok := stringLit(el)
+			if !ok {
+				return nil
+			}
+			set[lit] = true
+		}
+		return func(a *lead.Activity) bool { return set[get(a)] }
+	}
+	return nil
+}
+
+// activityGetter recognises activity.type, activity.url, activity.form and
+// url_path(activity.url).
+func activityGetter(e ast.Expr) func(a *lead.Activity) string {
+	if e.Kind() == ast.CallKind && e.AsCall().FunctionName() == "url_path" && len(e.AsCall().Args()) == 1 {
+		if inner := activityGetter(e.AsCall().Args()[0]); inner != nil {
+			return func(a *lead.Activity) string { return urlPath(inner(a)) }
+		}
+		return nil
+	}
+	if e.Kind() != ast.SelectKind {
+		return nil
+	}
+	sel := e.AsSelect()
+	op := sel.Operand()
+	if sel.IsTestOnly() || op.Kind() != ast.IdentKind || op.AsIdent() != VarActivity {
+		return nil
+	}
+	switch sel.FieldName() {
+	case "type":
+		return func(a *lead.Activity) string { return string(a.Type) }
+	case "url":
+		return func(a *lead.Activity) string { return a.URL }
+	case "form":
+		return func(a *lead.Activity) string { return a.Form }
+	}
+	return nil
 }
 
 func conjuncts(e ast.Expr, out []ast.Expr) []ast.Expr {
@@ -258,6 +379,19 @@ func (x *Expr) Eval(l *lead.Lead, a *lead.Account, acts []lead.Activity, now tim
 	var act activation
 	act.bind(l, a, acts, now)
 	return x.eval(&act)
+}
+
+// match evaluates an activity predicate for act, natively when it can;
+// bound tracks whether the activation already holds act.
+func (x *Expr) match(ac *activation, act *lead.Activity, bound *bool) (bool, error) {
+	if x.native != nil {
+		return x.native(act), nil
+	}
+	if !*bound {
+		ac.setActivity(act)
+		*bound = true
+	}
+	return x.eval(ac)
 }
 
 func (x *Expr) eval(act *activation) (bool, error) {

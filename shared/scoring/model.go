@@ -361,11 +361,14 @@ func (m *Model) countActivities(sc *scratch, acts []lead.Activity, now time.Time
 	for i := range acts {
 		sc.order = append(sc.order, i)
 	}
-	slices.SortStableFunc(sc.order, func(x, y int) int {
+	slices.SortFunc(sc.order, func(x, y int) int {
 		if c := acts[y].OccurredAt.Compare(acts[x].OccurredAt); c != 0 {
 			return c
 		}
-		return strings.Compare(acts[y].ID, acts[x].ID)
+		if c := strings.Compare(acts[y].ID, acts[x].ID); c != 0 {
+			return c
+		}
+		return y - x
 	})
 	for _, ai := range sc.order {
 		act := &acts[ai]
@@ -381,21 +384,14 @@ func (m *Model) countActivities(sc *scratch, acts []lead.Activity, now time.Time
 				if st.done || st.err != nil || f == 0 {
 					continue
 				}
-				if !r.expr.pure {
-					if !bound {
-						sc.act.setActivity(act)
-						bound = true
-					}
-					ok, err := r.expr.eval(&sc.act)
-					if err != nil {
-						st.err = err
-						continue
-					}
-					if !ok {
-						continue
-					}
+				ok, err := r.expr.match(&sc.act, act, &bound)
+				if err != nil {
+					st.err = err
+					continue
 				}
-				m.count(r, st, f)
+				if ok {
+					m.count(r, st, f)
+				}
 			}
 		}
 	}

@@ -210,7 +210,9 @@ func TestMissingFitData(t *testing.T) {
 
 func TestNextStage(t *testing.T) {
 	m := reference(t)
-	demo := func(days float64) []lead.Activity { return []lead.Activity{act(lead.ActivityFormSubmit, days, "demo-request")} }
+	demo := func(days float64) []lead.Activity {
+		return []lead.Activity{act(lead.ActivityFormSubmit, days, "demo-request")}
+	}
 	score := func(total, fit, intent float64) lead.Score { return lead.Score{Total: total, Fit: fit, Intent: intent} }
 	tests := []struct {
 		name      string

@@ -63,13 +63,10 @@ func (m *Model) fastTracked(acts []lead.Activity, now time.Time) string {
 			if (!r.NoDecay && m.Decay(now.Sub(act.OccurredAt)) == 0) || (r.expr.guard != nil && !r.expr.guard[act.Type]) {
 				continue
 			}
-			if !r.expr.pure {
-				sc.act.setActivity(act)
-				if ok, err := r.expr.eval(&sc.act); err != nil || !ok {
-					continue
-				}
+			bound := false
+			if ok, err := r.expr.match(&sc.act, act, &bound); err == nil && ok {
+				return r.Code
 			}
-			return r.Code
 		}
 	}
 	return ""

@@ -107,7 +107,9 @@ func New(opts Options) (*App, error) {
 		a.manual = localtimer.NewManualClock(start)
 		a.clock = a.manual
 	case opts.Speed > 1:
-		a.clock = localtimer.NewScaledClock(time.Now(), opts.Speed)
+		if a.clock, err = localtimer.NewScaledClock(time.Now(), opts.Speed); err != nil {
+			return nil, err
+		}
 	default:
 		a.clock = localtimer.RealClock{}
 	}
@@ -134,7 +136,7 @@ func (a *App) open() error {
 	if a.Bus, err = localbus.Open(filepath.Join(dir, "bus.db"), a.opts.Bus); err != nil {
 		return fmt.Errorf("open bus: %w", err)
 	}
-	if a.Timers, err = localtimer.Open(filepath.Join(dir, "timers.db"), a.clock); err != nil {
+	if a.Timers, err = localtimer.Open(filepath.Join(dir, "timers.db"), a.clock, localtimer.WithLogger(a.opts.Log)); err != nil {
 		return fmt.Errorf("open timers: %w", err)
 	}
 	if a.Outbox, err = outbox.Open(filepath.Join(dir, "outbox.db")); err != nil {
@@ -160,14 +162,15 @@ func (a *App) open() error {
 	for _, r := range events.Routes {
 		h, err := a.Handlers.Consumer(r.Consumer)
 		if err != nil {
-			return err
+			a.opts.Log.Warn("consumer has no handler; its queue is kept until one is added", "consumer", string(r.Consumer))
+			continue
 		}
 		if err := a.Bus.Subscribe(r.Consumer, localbus.Handler(h)); err != nil {
 			return err
 		}
 	}
 	for kind, h := range a.Handlers.Timers() {
-		a.Timers.Handle(kind, h)
+		a.Timers.Handle(kind, localtimer.Handler(h))
 	}
 	rate := a.opts.RateLimit
 	if rate == 0 {

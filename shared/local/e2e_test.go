@@ -204,7 +204,7 @@ func TestDemoRequestFromVPOfSalesReachesSQLAndEastOwner(t *testing.T) {
 	if got := codes(v); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("reasons = %v, want %v", got, want)
 	}
-	if v.Owner == nil || v.Team != "east" {
+	if v.Owner == nil || v.Team != "us-east" {
 		t.Fatalf("owner = %v team = %q, want an East rep", v.Owner, v.Team)
 	}
 	status, q := h.internal("GET", "/v1/owners/"+*v.Owner+"/queue", nil)
@@ -268,7 +268,7 @@ func TestBehaviourEventsMoveLeadAcrossThresholds(t *testing.T) {
 	)
 	h.settle()
 	v := h.lead(id)
-	if v.Stage != lead.StageSQL || v.Score.Total != 80 || v.Owner == nil || v.Team != "west" {
+	if v.Stage != lead.StageSQL || v.Score.Total != 80 || v.Owner == nil || v.Team != "us-west" {
 		t.Fatalf("after clicks: stage %s total %g owner %v team %s, want sql 80 routed West", v.Stage, v.Score.Total, v.Owner, v.Team)
 	}
 }

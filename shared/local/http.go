@@ -62,7 +62,7 @@ func (a *App) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeError(w, lead.Errorf(lead.ETOOLARGE, "body exceeds %d bytes", httpapi.MaxBody))
 		return
 	}
-	resp, _ := a.API.Handle(r.Context(), toRequest(r, body))
+	resp, _ := a.API.Handle(r.Context(), a.toRequest(r, body))
 	for k, v := range resp.Headers {
 		w.Header().Set(k, v)
 	}
@@ -72,7 +72,7 @@ func (a *App) serveAPI(w http.ResponseWriter, r *http.Request) {
 
 // toRequest builds the payload API Gateway would send: lower-cased header
 // names, repeated values joined by commas, the query parsed.
-func toRequest(r *http.Request, body []byte) httpapi.Request {
+func (a *App) toRequest(r *http.Request, body []byte) httpapi.Request {
 	headers := make(map[string]string, len(r.Header))
 	for k, vs := range r.Header {
 		headers[strings.ToLower(k)] = strings.Join(vs, ",")
@@ -91,7 +91,7 @@ func toRequest(r *http.Request, body []byte) httpapi.Request {
 		QueryStringParameters: query,
 		Body:                  string(body),
 		RequestContext: awsevents.APIGatewayV2HTTPRequestContext{
-			RequestID: newRequestID(),
+			RequestID: a.Service.IDs.NewID(),
 			Stage:     "$default",
 			TimeEpoch: time.Now().UnixMilli(),
 			HTTP: awsevents.APIGatewayV2HTTPRequestContextHTTPDescription{

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/leadflow/leadflow/events"
@@ -62,6 +63,8 @@ type Service struct {
 	IDs       IDs
 	Log       *slog.Logger
 	Metrics   Metrics
+
+	inflight sync.Map // ids of events this process is publishing
 }
 
 // Metrics counts what operators watch (embedded metric format in AWS).
@@ -121,37 +124,68 @@ func (s *Service) stage(l *lead.Lead, details []events.Detail) error {
 	return nil
 }
 
-// flush publishes the lead's pending events and clears them. Clearing may
-// lose a race with another writer; the events then stay pending and are
-// published again later, which consumers tolerate.
+// flush publishes the lead's pending events and clears them from the lead.
+// Events another goroutine of this process is already publishing are left
+// to it, so concurrent handlers of one lead do not publish them twice; events
+// left by a crashed process are published by whoever reads them next.
 func (s *Service) flush(ctx context.Context, l *lead.Lead) error {
 	if len(l.Pending) == 0 {
 		return nil
 	}
-	envs := make([]events.Envelope, 0, len(l.Pending))
+	var envs []events.Envelope
+	mine := map[string]bool{}
 	for _, raw := range l.Pending {
 		var env events.Envelope
 		if err := json.Unmarshal(raw, &env); err != nil {
 			return fmt.Errorf("decode pending event of lead %s: %w", l.ID, err)
 		}
+		if _, busy := s.inflight.LoadOrStore(env.ID, true); busy {
+			continue
+		}
+		mine[env.ID] = true
 		envs = append(envs, env)
+	}
+	defer func() {
+		for id := range mine {
+			s.inflight.Delete(id)
+		}
+	}()
+	if len(envs) == 0 {
+		return nil
 	}
 	if err := s.Publisher.Publish(ctx, envs...); err != nil {
 		return fmt.Errorf("publish events of lead %s: %w", l.ID, err)
 	}
-	l.Pending = nil
-	err := s.Store.UpdateLead(ctx, l)
-	if err != nil && !lead.IsCode(err, lead.ECONFLICT) {
-		return fmt.Errorf("clear published events of lead %s: %w", l.ID, err)
-	}
-	if err != nil {
-		// Someone else wrote the lead meanwhile; their copy still lists the
-		// events as pending and its next flush republishes them.
-		fresh, gerr := s.Store.GetLead(ctx, l.ID)
-		if gerr == nil {
-			*l = *fresh
+	for attempt := 0; attempt < maxConflictRetries; attempt++ {
+		kept := l.Pending[:0:0]
+		for _, raw := range l.Pending {
+			var env struct {
+				ID string `json:"id"`
+			}
+			if json.Unmarshal(raw, &env) == nil && mine[env.ID] {
+				continue
+			}
+			kept = append(kept, raw)
 		}
+		if len(kept) == len(l.Pending) {
+			return nil
+		}
+		l.Pending = kept
+		err := s.Store.UpdateLead(ctx, l)
+		if err == nil {
+			return nil
+		}
+		if !lead.IsCode(err, lead.ECONFLICT) {
+			return fmt.Errorf("clear published events of lead %s: %w", l.ID, err)
+		}
+		fresh, err := s.Store.GetLead(ctx, l.ID)
+		if err != nil {
+			return fmt.Errorf("re-read lead %s: %w", l.ID, err)
+		}
+		*l = *fresh
 	}
+	// Still pending after repeated conflicts: a later flush publishes them
+	// again, which consumers tolerate.
 	return nil
 }
 

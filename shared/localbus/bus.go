@@ -71,6 +71,10 @@ type Options struct {
 	// Logger receives operational logs, never message bodies
 	// (slog.Default()).
 	Logger *slog.Logger
+	// NoSync skips the fsync of each commit: a message then survives a
+	// crash of the process but not of the machine, and a machine crash may
+	// corrupt the file. For demos and benchmarks on slow disks only.
+	NoSync bool
 }
 
 func (o Options) withDefaults() Options {
@@ -139,7 +143,7 @@ func deadBucket(c events.Consumer) []byte { return []byte("dlq/" + string(c)) }
 // opened (another process holding it makes Open fail after a second) or
 // holds undecodable data.
 func Open(path string, opts Options) (*Bus, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType, NoSync: opts.NoSync})
 	if err != nil {
 		return nil, fmt.Errorf("open bus %s: %w", path, err)
 	}

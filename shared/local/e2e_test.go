@@ -477,4 +477,3 @@ func TestInternalRoutesNeedToken(t *testing.T) {
 		}
 	}
 }
-

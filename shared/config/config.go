@@ -145,11 +145,11 @@ func parse(name string, data []byte, fsys fs.FS) (*Config, error) {
 	file := filepath.Base(name)
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		ix := newIndex(file, nil)
+		ix := newIndex(file, data, nil)
 		ix.decodeError(err)
 		return nil, ix.errs
 	}
-	ix := newIndex(file, &root)
+	ix := newIndex(file, data, &root)
 	if len(root.Content) == 0 {
 		ix.errs = append(ix.errs, Error{File: file, Line: 1, Message: "empty config"})
 		return nil, ix.errs

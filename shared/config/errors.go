@@ -43,6 +43,7 @@ func (es Errors) Error() string {
 // named items that contain them, so every error can say where and what.
 type index struct {
 	file   string
+	src    []string // the file's lines, to place errors inside folded text
 	lines  map[string]int
 	nodes  map[string]*yaml.Node // path → value node
 	labels map[string]string     // path of a named item → its label
@@ -76,19 +77,28 @@ var labelled = []struct {
 	{regexp.MustCompile(`^[a-z_]+$`), "", ""}, // a top-level section names itself
 }
 
-func newIndex(file string, root *yaml.Node) *index {
-	ix := &index{file: file, lines: map[string]int{}, nodes: map[string]*yaml.Node{}, labels: map[string]string{}}
+func newIndex(file string, data []byte, root *yaml.Node) *index {
+	ix := &index{file: file, src: strings.Split(string(data), "\n"), lines: map[string]int{}, nodes: map[string]*yaml.Node{}, labels: map[string]string{}}
 	if root != nil && root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
-		ix.walk("", root.Content[0], root.Content[0].Line)
+		ix.walk("", root.Content[0], root.Content[0].Line, "")
 	}
 	return ix
 }
 
-// walk records each path's line, labels named items and returns the last
+// walk records each path's line, labels named items (inner ones after their
+// container: `cadence "qualification" step "intro"`) and returns the last
 // line below n.
-func (ix *index) walk(path string, n *yaml.Node, line int) int {
+func (ix *index) walk(path string, n *yaml.Node, line int, outer string) int {
 	ix.lines[path] = line
 	ix.nodes[path] = n
+	label := labelFor(path, n)
+	if label != "" && strings.HasPrefix(label, "step ") && outer != "" {
+		label = outer + " " + label
+	}
+	inner := outer
+	if label != "" {
+		inner = label
+	}
 	last := n.Line
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -98,16 +108,16 @@ func (ix *index) walk(path string, n *yaml.Node, line int) int {
 			if path != "" {
 				p = path + "." + k.Value
 			}
-			last = max(last, ix.walk(p, v, k.Line))
+			last = max(last, ix.walk(p, v, k.Line, inner))
 		}
 	case yaml.SequenceNode:
 		for i, v := range n.Content {
-			last = max(last, ix.walk(fmt.Sprintf("%s[%d]", path, i), v, v.Line))
+			last = max(last, ix.walk(fmt.Sprintf("%s[%d]", path, i), v, v.Line, inner))
 		}
 	case yaml.ScalarNode:
 		last = n.Line + strings.Count(strings.TrimRight(n.Value, "\n"), "\n")
 	}
-	if label := labelFor(path, n); label != "" {
+	if label != "" {
 		ix.labels[path] = label
 		ix.spans = append(ix.spans, span{path: path, label: label, from: line, to: last})
 	}
@@ -182,17 +192,42 @@ func (ix *index) at(path, format string, args ...any) {
 	ix.errs = append(ix.errs, Error{File: ix.file, Line: line, Rule: rule, Message: msg})
 }
 
-// atExpr records a CEL error at the line inside the expression it names.
+// atExpr records a CEL error at the file line inside the expression it
+// names.
 func (ix *index) atExpr(path string, e scoring.ExprError) {
 	before := len(ix.errs)
 	ix.at(path, "%s", e.Message)
 	if n := ix.nodes[path]; n != nil && n.Kind == yaml.ScalarNode {
-		line := n.Line + e.Line - 1
-		if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
-			line = n.Line + e.Line // the text starts below the | or > indicator
-		}
-		ix.errs[before].Line = line
+		ix.errs[before].Line = ix.exprLine(n, e)
 	}
+}
+
+// exprLine maps a position inside a scalar's value to a file line. Plain
+// and quoted scalars start on the node's line; block scalars one below;
+// folded text (>) joins its lines with spaces, so the offset is walked back
+// over the source lines.
+func (ix *index) exprLine(n *yaml.Node, e scoring.ExprError) int {
+	switch {
+	case n.Style&yaml.FoldedStyle != 0:
+		off := e.Column - 1
+		for i, l := range strings.Split(n.Value, "\n") {
+			if i+1 >= e.Line {
+				break
+			}
+			off += len(l) + 1
+		}
+		for ln := n.Line + 1; ln <= len(ix.src); ln++ {
+			text := strings.TrimSpace(ix.src[ln-1])
+			if off < len(text)+1 {
+				return ln
+			}
+			off -= len(text) + 1
+		}
+		return n.Line + 1
+	case n.Style&yaml.LiteralStyle != 0:
+		return n.Line + e.Line
+	}
+	return n.Line + e.Line - 1
 }
 
 // atLine records an error known only by line (a YAML decode error), named

@@ -184,7 +184,7 @@ func (b *builder) scenarios() {
 			}
 			sc.At = at
 		}
-		fields := rs.Fields
+		fields, known := rs.Fields, true
 		if rs.Form != "" {
 			f, ok := b.c.Forms[rs.Form]
 			if !ok {
@@ -192,8 +192,13 @@ func (b *builder) scenarios() {
 			} else {
 				fields = f.Canonical(fields)
 			}
+			known = ok
 		}
 		l, err := lead.Parse(fields)
+		if !known {
+			// Unmapped fields would only add echoes of the unknown form.
+			l, err = &lead.Lead{Stage: lead.StageNew}, nil
+		}
 		if err != nil {
 			field, msg := "", err.Error()
 			if le, ok := err.(*lead.Error); ok && le.Field != "" {

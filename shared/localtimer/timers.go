@@ -456,7 +456,7 @@ func (t *Timers) Run(ctx context.Context) error {
 		t.pass(ctx, t.clock.Now)
 		var wait <-chan time.Time
 		var timer *time.Timer
-		if next, ok := t.next(); ok {
+		if next, ok := t.NextDue(); ok {
 			if d, moves := t.realDuration(next); moves {
 				timer = time.NewTimer(min(max(d, 0), maxWait))
 				wait = timer.C
@@ -483,7 +483,11 @@ func (t *Timers) realDuration(at time.Time) (time.Duration, bool) {
 	return at.Sub(t.clock.Now()), true
 }
 
-func (t *Timers) next() (time.Time, bool) {
+// NextDue returns when the earliest pending timer is due (its time, or its
+// retry), and false when no timer is pending or all are firing. An advance
+// of a manual clock can step through these times so that each timer fires
+// at its own time.
+func (t *Timers) NextDue() (time.Time, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if len(t.heap) == 0 {

@@ -99,6 +99,9 @@ func TestFireAtDueTime(t *testing.T) {
 	a, b := sla("sla:l1", "l1", t0.Add(4*time.Hour)), sla("sla:l2", "l2", t0.Add(time.Hour))
 	schedule(t, tm, a, b)
 
+	if next, ok := tm.NextDue(); !ok || !next.Equal(b.At) {
+		t.Errorf("next due = %v, %v; want %v", next, ok, b.At)
+	}
 	steps := []struct {
 		name    string
 		now     time.Time
@@ -119,6 +122,9 @@ func TestFireAtDueTime(t *testing.T) {
 				t.Errorf("pending of l1 (-want +got):\n%s", diff)
 			}
 		})
+	}
+	if next, ok := tm.NextDue(); ok {
+		t.Errorf("next due = %v with no timer pending", next)
 	}
 }
 

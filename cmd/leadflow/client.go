@@ -198,8 +198,15 @@ func leadPath(ref string) string {
 type leadDoc struct {
 	ID      string `json:"id"`
 	Profile struct {
-		Email, FirstName, LastName, Title, Company, Country, State, Industry string
-		Employees                                                            int
+		Email     string `json:"email"`
+		FirstName string `json:"first_name"`
+		LastName  string `json:"last_name"`
+		Title     string `json:"title"`
+		Company   string `json:"company"`
+		Country   string `json:"country"`
+		State     string `json:"state"`
+		Industry  string `json:"industry"`
+		Employees int    `json:"employees"`
 	} `json:"profile"`
 	Stage string `json:"stage"`
 	Score struct {
@@ -219,7 +226,9 @@ type leadDoc struct {
 		Explanation []string `json:"explanation"`
 	} `json:"routing"`
 	Enrichment struct {
-		Status, Provider, Error string
+		Status   string `json:"status"`
+		Provider string `json:"provider"`
+		Error    string `json:"error"`
 	} `json:"enrichment"`
 	Touches []struct {
 		Step    int       `json:"step"`
@@ -227,8 +236,11 @@ type leadDoc struct {
 		At      time.Time `json:"at"`
 	} `json:"touches"`
 	History []struct {
-		At                    time.Time
-		Kind, From, To, Cause string
+		At    time.Time `json:"at"`
+		Kind  string    `json:"kind"`
+		From  string    `json:"from"`
+		To    string    `json:"to"`
+		Cause string    `json:"cause"`
 	} `json:"history"`
 }
 

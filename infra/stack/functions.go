@@ -1,0 +1,151 @@
+package stack
+
+import (
+	"github.com/leadflow/leadflow/events"
+)
+
+// Trigger says what invokes a function.
+type Trigger int
+
+// Triggers of leadflow's functions.
+const (
+	// TriggerPublicAPI: HTTP API routes without IAM auth (forms, webhooks).
+	TriggerPublicAPI Trigger = iota
+	// TriggerInternalAPI: HTTP API routes behind the IAM authorizer.
+	TriggerInternalAPI
+	// TriggerQueue: the consumer's SQS queue, fed by its bus rule.
+	TriggerQueue
+	// TriggerNurtureTimer: the nurture state machine's Task state.
+	TriggerNurtureTimer
+	// TriggerSLATimer: the SLA state machine's Task state.
+	TriggerSLATimer
+	// TriggerDaily: the daily EventBridge Scheduler schedule.
+	TriggerDaily
+)
+
+// Access is the set of permissions a function is granted, besides writing
+// its own logs and traces. Each bit maps to one Grant* call in the stack.
+type Access uint
+
+// Access bits.
+const (
+	// AccessTable: read and write items of the table (no table management).
+	AccessTable Access = 1 << iota
+	// AccessPublish: events:PutEvents on the bus.
+	AccessPublish
+	// AccessSendEnrich: sqs:SendMessage to the enrich queue (the sweep's
+	// batches bypass the bus).
+	AccessSendEnrich
+	// AccessNurtureTimers: start and stop nurture state machine executions.
+	AccessNurtureTimers
+	// AccessSLATimers: start and stop SLA state machine executions.
+	AccessSLATimers
+	// AccessEmail: ses:SendEmail from the sender identity.
+	AccessEmail
+	// AccessSlackSecret: read the Slack webhook secret.
+	AccessSlackSecret
+	// AccessProviderSecret: read the enrichment/CRM provider keys secret.
+	AccessProviderSecret
+	// AccessWebhookSecret: read the HMAC key of /v1/events and /v1/outcomes.
+	AccessWebhookSecret
+)
+
+// Route is one HTTP API route served by a function.
+type Route struct {
+	Method string
+	Path   string
+}
+
+// Function declares one Lambda function: its source is functions/<Name>.
+type Function struct {
+	Name    string
+	Trigger Trigger
+	Routes  []Route // TriggerPublicAPI and TriggerInternalAPI only
+	Access  Access
+}
+
+// Function timeouts in seconds. A queue's visibility timeout is six times
+// its consumer's timeout, as AWS advises for SQS event sources.
+const (
+	apiTimeoutSeconds      = 10
+	consumerTimeoutSeconds = 30
+	timerTimeoutSeconds    = 30
+	sweepTimeoutSeconds    = 300
+)
+
+// Function writes to the lead almost always carry its outbox of events, so
+// writers publish too.
+const writer = AccessTable | AccessPublish
+
+// consumerAccess grants each consumer of events.Routes what its handler
+// needs. A consumer missing here gets no data access at all, which the tests
+// refuse.
+var consumerAccess = map[events.Consumer]Access{
+	events.ConsumerEnrich:  writer | AccessProviderSecret,
+	events.ConsumerScore:   writer,
+	events.ConsumerRoute:   writer | AccessSLATimers,
+	events.ConsumerNotify:  writer | AccessEmail | AccessSlackSecret,
+	events.ConsumerNurture: writer | AccessNurtureTimers,
+	events.ConsumerCRMSync: AccessTable | AccessProviderSecret,
+}
+
+// Functions returns the one declaration of leadflow's functions: the HTTP
+// handlers, one consumer per events.Routes entry (named after it), the two
+// timer tasks and the daily sweep. The builder compiles exactly these and
+// the stack wires exactly these.
+func Functions() []Function {
+	fns := []Function{
+		{
+			Name: "capture", Trigger: TriggerPublicAPI, Access: writer | AccessWebhookSecret,
+			Routes: []Route{
+				{"POST", "/v1/forms/{form}"},
+				{"POST", "/v1/sources/linkedin"},
+				{"POST", "/v1/events"},
+				{"POST", "/v1/outcomes"},
+			},
+		},
+		{
+			Name: "api", Trigger: TriggerInternalAPI, Access: writer | AccessNurtureTimers | AccessSLATimers,
+			Routes: []Route{
+				{"GET", "/v1/leads/{id}"},
+				{"GET", "/v1/leads"},
+				{"GET", "/v1/owners/{owner}/queue"},
+				{"POST", "/v1/leads/{id}/contacted"},
+				{"POST", "/v1/leads/{id}/disqualify"},
+				{"POST", "/v1/leads/{id}/reassign"},
+				{"DELETE", "/v1/leads/{id}"},
+			},
+		},
+	}
+	for _, r := range events.Routes {
+		fns = append(fns, Function{Name: string(r.Consumer), Trigger: TriggerQueue, Access: consumerAccess[r.Consumer]})
+	}
+	return append(fns,
+		Function{Name: "touch", Trigger: TriggerNurtureTimer, Access: writer | AccessEmail},
+		Function{Name: "sla", Trigger: TriggerSLATimer, Access: writer | AccessEmail | AccessSlackSecret},
+		Function{Name: "sweep", Trigger: TriggerDaily, Access: AccessTable | AccessSendEnrich},
+	)
+}
+
+// FunctionNames returns the names of Functions, in order.
+func FunctionNames() []string {
+	fns := Functions()
+	names := make([]string, len(fns))
+	for i, f := range fns {
+		names[i] = f.Name
+	}
+	return names
+}
+
+func (f Function) timeoutSeconds() float64 {
+	switch f.Trigger {
+	case TriggerPublicAPI, TriggerInternalAPI:
+		return apiTimeoutSeconds
+	case TriggerQueue:
+		return consumerTimeoutSeconds
+	case TriggerDaily:
+		return sweepTimeoutSeconds
+	default:
+		return timerTimeoutSeconds
+	}
+}

@@ -5,6 +5,7 @@
 package outbox
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -60,9 +61,18 @@ func (f Filter) match(e Entry) bool {
 }
 
 var (
-	entriesBucket = []byte("entries")
-	keysBucket    = []byte("keys") // kind/key → seq, for deduplication
+	entriesBucket = []byte("entries") // seq → entry
+	keysBucket    = []byte("keys")    // kind/key → seq, for deduplication
+	leadsBucket   = []byte("leads")   // lead id, 0, seq → nothing: a lead's entries
 )
+
+// leadKey indexes entry seq under leadID; the 0 byte ends the id, so that
+// one lead's prefix never matches another lead.
+func leadKey(leadID string, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte(leadID), 0), seq)
+}
+
+func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
 
 // Outbox records notifications and emails. It is safe for concurrent use.
 type Outbox struct {
@@ -79,7 +89,7 @@ func Open(path string) (*Outbox, error) {
 		return nil, fmt.Errorf("open outbox %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{entriesBucket, keysBucket} {
+		for _, name := range [][]byte{entriesBucket, keysBucket, leadsBucket} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -149,31 +159,62 @@ func (o *Outbox) add(ctx context.Context, e Entry) error {
 		if err != nil {
 			return err
 		}
-		k := binary.BigEndian.AppendUint64(nil, seq)
+		k := seqKey(seq)
 		if err := entries.Put(k, v); err != nil {
+			return err
+		}
+		if err := tx.Bucket(leadsBucket).Put(leadKey(e.LeadID, seq), nil); err != nil {
 			return err
 		}
 		return keys.Put(dedupe, k)
 	})
 }
 
+// forLead calls fn with each entry of leadID, in send order.
+func forLead(tx *bolt.Tx, leadID string, fn func(Entry) error) error {
+	prefix := append([]byte(leadID), 0)
+	entries := tx.Bucket(entriesBucket)
+	c := tx.Bucket(leadsBucket).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		seq := k[len(prefix):]
+		v := entries.Get(seq)
+		if v == nil {
+			continue
+		}
+		var e Entry
+		if err := json.Unmarshal(v, &e); err != nil {
+			return fmt.Errorf("decode outbox entry %d: %w", binary.BigEndian.Uint64(seq), err)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // List returns the entries f selects, in send order. Returns the disk's
 // error.
 func (o *Outbox) List(ctx context.Context, f Filter) ([]Entry, error) {
 	var out []Entry
+	collect := func(e Entry) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if f.match(e) {
+			out = append(out, e)
+		}
+		return nil
+	}
 	err := o.db.View(func(tx *bolt.Tx) error {
+		if f.LeadID != "" {
+			return forLead(tx, f.LeadID, collect)
+		}
 		return tx.Bucket(entriesBucket).ForEach(func(k, v []byte) error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
 			var e Entry
 			if err := json.Unmarshal(v, &e); err != nil {
 				return fmt.Errorf("decode outbox entry %d: %w", binary.BigEndian.Uint64(k), err)
 			}
-			if f.match(e) {
-				out = append(out, e)
-			}
-			return nil
+			return collect(e)
 		})
 	})
 	if err != nil {
@@ -194,27 +235,23 @@ func (o *Outbox) Delete(ctx context.Context, leadID string) error {
 		return err
 	}
 	err := o.commit.Do(func(tx *bolt.Tx) error {
-		keys, entries := tx.Bucket(keysBucket), tx.Bucket(entriesBucket)
 		var doomed []Entry
-		err := entries.ForEach(func(k, v []byte) error {
-			var e Entry
-			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("decode outbox entry %d: %w", binary.BigEndian.Uint64(k), err)
-			}
-			if e.LeadID == leadID {
-				doomed = append(doomed, e)
-			}
+		if err := forLead(tx, leadID, func(e Entry) error {
+			doomed = append(doomed, e)
 			return nil
-		})
-		if err != nil {
+		}); err != nil {
 			return err
 		}
-		// A bucket must not change under ForEach: delete afterwards.
+		// A bucket must not change under its cursor: delete afterwards.
+		keys, entries, leads := tx.Bucket(keysBucket), tx.Bucket(entriesBucket), tx.Bucket(leadsBucket)
 		for _, e := range doomed {
-			if err := entries.Delete(binary.BigEndian.AppendUint64(nil, e.Seq)); err != nil {
+			if err := entries.Delete(seqKey(e.Seq)); err != nil {
 				return err
 			}
 			if err := keys.Delete([]byte(e.Kind + "/" + e.Key)); err != nil {
+				return err
+			}
+			if err := leads.Delete(leadKey(leadID, e.Seq)); err != nil {
 				return err
 			}
 		}

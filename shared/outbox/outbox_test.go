@@ -178,3 +178,25 @@ func TestConcurrentSendsAreAllRecordedOnce(t *testing.T) {
 		t.Errorf("distinct keys = %d, want 20", len(seen))
 	}
 }
+
+func TestLeadIndexKeepsPrefixesApart(t *testing.T) {
+	o := openOutbox(t, filepath.Join(t.TempDir(), "outbox.db"))
+	ctx := context.Background()
+	for _, id := range []string{"l1", "l10"} {
+		if err := o.Notify(ctx, notice("assign:"+id, id, "rep-a", t0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := o.Delete(ctx, "l1"); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, id := range []string{"l1", "l10"} {
+		for _, e := range list(t, o, Filter{LeadID: id}) {
+			got = append(got, e.LeadID)
+		}
+	}
+	if diff := cmp.Diff([]string{"l10"}, got); diff != "" {
+		t.Errorf("entries by lead after erasing l1 (-want +got):\n%s", diff)
+	}
+}

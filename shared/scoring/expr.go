@@ -20,7 +20,9 @@ import (
 
 // Variables visible to CEL expressions. Their fields are the snake_case JSON
 // names of lead.Lead, lead.Account and lead.Activity (lead.employees,
-// activity.url), so a typo is a type error when the config loads.
+// activity.url), so a typo is a type error when the config loads. Besides
+// the standard library and the strings extension, url_path(url) returns a
+// URL's path.
 const (
 	VarLead       = "lead"       // lead.Lead
 	VarAccount    = "account"    // lead.Account (zero value when unknown)

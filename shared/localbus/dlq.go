@@ -39,7 +39,7 @@ func (b *Bus) consumers(c events.Consumer) ([]*queue, error) {
 }
 
 // DeadLetters lists the dead letters of consumer c, or of every consumer
-// when c is "", oldest first within a consumer. Returns EINVALID for an
+// when c is "", in publish order within a consumer. Returns EINVALID for an
 // unknown consumer, or the disk's error.
 func (b *Bus) DeadLetters(c events.Consumer) ([]DeadLetter, error) {
 	qs, err := b.consumers(c)

@@ -106,6 +106,9 @@ type Lead struct {
 	Outcome          string     `json:"outcome,omitempty"` // the last CRM outcome
 	Touches          []Touch    `json:"touches,omitempty"`
 	History          []Change   `json:"history,omitempty"`
+	// Nurture is the lead's current (or last) nurture cadence; nil when the
+	// lead was never nurtured.
+	Nurture *NurtureState `json:"nurture,omitempty"`
 
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
@@ -200,7 +203,37 @@ type Touch struct {
 	Channel  string    `json:"channel"`
 	Template string    `json:"template,omitempty"`
 	At       time.Time `json:"at"`
+	StepID   string    `json:"step_id,omitempty"`
+	// Key is the touch's deduplication key (the email or task key): it names
+	// the cadence run, the repeat cycle and the step, so each is sent once.
+	Key string `json:"key,omitempty"`
 }
+
+// NurtureState is where a lead stands in a nurture cadence. The decision of
+// the next touch is a pure function of it (package nurture); the state only
+// records what was decided.
+type NurtureState struct {
+	Cadence string `json:"cadence"`
+	// Run counts the cadences started for the lead; it names the run's timer
+	// and touch keys, which are single-use.
+	Run int `json:"run"`
+	// Stage is the stage that started the cadence: a later cadence replaces
+	// it only for a lead that moved up the funnel.
+	Stage     Stage     `json:"stage"`
+	StartedAt time.Time `json:"started_at"`
+	// Cycle counts the completed repeats of a repeating cadence.
+	Cycle int `json:"cycle,omitempty"`
+	// Next is the index of the next step to decide in the cadence's steps.
+	Next        int       `json:"next"`
+	LastTouchAt time.Time `json:"last_touch_at,omitzero"`
+	// NextAt is when the next step falls due (the timer's next wake-up).
+	NextAt     time.Time `json:"next_at,omitzero"`
+	ExitReason string    `json:"exit_reason,omitempty"`
+	ExitedAt   time.Time `json:"exited_at,omitzero"`
+}
+
+// Running reports whether the cadence is still under way.
+func (n *NurtureState) Running() bool { return n != nil && n.ExitedAt.IsZero() }
 
 // Change is one entry of a lead's history: a stage change, a score change,
 // an owner change, an enrichment, with its cause.

@@ -374,9 +374,13 @@ func (w *Waterfall) ask(ctx context.Context, p *provider, key string, spent *int
 	var err error
 	for attempt := 0; ; attempt++ {
 		if stop := w.charge(ctx, p, spent); stop != nil {
-			p.breaker.abort()
 			w.count(p, "enrichment_budget_stops", 1, func(c *Counters) { c.BudgetStops++ })
 			w.log.Info("enrichment budget reached", "provider", p.name, "reason", stop.reason)
+			if attempt > 0 {
+				// No money for a retry: the lookup failed.
+				break
+			}
+			p.breaker.abort()
 			return nil, stop
 		}
 		if d := p.limit.reserve(w.clock.Now()); d > 0 {

@@ -32,6 +32,26 @@ const Region = "us-east-1"
 // Account is the account id moto assigns to every resource.
 const Account = "123456789012"
 
+// serve runs moto's own WSGI app (what `python3 -m moto.server` runs) with
+// every request under one lock. moto's threaded server lets concurrent
+// requests interleave inside its backends, so two racing conditional
+// transactions can both succeed; AWS makes each request atomic, and the
+// adapters' concurrency tests rely on that. Connections stay concurrent and
+// keep-alive; only the handling is serialised.
+const serve = `
+import os, sys, threading
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+host, port = sys.argv[1], int(sys.argv[2])
+os.environ.setdefault("MOTO_PORT", str(port))
+app = DomainDispatcherApplication(create_backend_app)
+lock = threading.Lock()
+def serialised(environ, start_response):
+    with lock:
+        return list(app(environ, start_response))
+run_simple(host, port, serialised, threaded=True)
+`
+
 // startTimeout bounds how long a server may take to answer its first request.
 const startTimeout = 30 * time.Second
 
@@ -73,7 +93,7 @@ func freePort() (int, error) {
 }
 
 func launch(port int) (*server, error) {
-	cmd := exec.Command("python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	cmd := exec.Command("python3", "-c", serve, "127.0.0.1", strconv.Itoa(port))
 	// moto logs every request; keep its output only when asked to debug.
 	if os.Getenv("MOTO_VERBOSE") != "" {
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr

@@ -20,6 +20,7 @@ import (
 	"github.com/leadflow/leadflow/events"
 	"github.com/leadflow/leadflow/shared/config"
 	"github.com/leadflow/leadflow/shared/embedded"
+	"github.com/leadflow/leadflow/shared/faults"
 	"github.com/leadflow/leadflow/shared/handlers"
 	"github.com/leadflow/leadflow/shared/httpapi"
 	"github.com/leadflow/leadflow/shared/localbus"
@@ -51,6 +52,9 @@ type Options struct {
 	Log            *slog.Logger
 	// Wrap lets fault injection wrap the ports before they are used.
 	Wrap func(*pipeline.Service)
+	// Faults, when set, makes the ports and queue deliveries fail as its
+	// spec says (`leadflow dev --faults`, the soak); applied after Wrap.
+	Faults *faults.Injector
 }
 
 // App is one running local pipeline.
@@ -158,12 +162,18 @@ func (a *App) open() error {
 	if a.opts.Wrap != nil {
 		a.opts.Wrap(a.Service)
 	}
+	if a.opts.Faults != nil {
+		a.opts.Faults.Wrap(a.Service)
+	}
 	a.Handlers = wire.Handlers(a.Service, a.opts.Log)
 	for _, r := range events.Routes {
 		h, err := a.Handlers.Consumer(r.Consumer)
 		if err != nil {
 			a.opts.Log.Warn("consumer has no handler; its queue is kept until one is added", "consumer", string(r.Consumer))
 			continue
+		}
+		if a.opts.Faults != nil {
+			h = a.opts.Faults.Handler(h)
 		}
 		if err := a.Bus.Subscribe(r.Consumer, localbus.Handler(h)); err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/leadflow/leadflow/shared/faults"
 	"github.com/leadflow/leadflow/shared/local"
 )
 
@@ -29,6 +30,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	secret := fs.String("webhook-secret", os.Getenv("LEADFLOW_WEBHOOK_SECRET"), "HMAC secret of signed webhooks (env LEADFLOW_WEBHOOK_SECRET)")
 	liSecret := fs.String("linkedin-secret", os.Getenv("LEADFLOW_LINKEDIN_SECRET"), "LinkedIn webhook secret (env LEADFLOW_LINKEDIN_SECRET)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	faultSpec := fs.String("faults", "", "inject faults, e.g. store=0.1,publish=0.1,enrich=0.3,reply_lost=0.05 (ports: store, publish, send, schedule, notify, mail, enrich, deliver; also timeouts, seed)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -41,10 +43,20 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "leadflow dev: bad --log-level")
 		return 2
 	}
+	var injector *faults.Injector
+	if *faultSpec != "" {
+		spec, err := faults.Parse(*faultSpec)
+		if err != nil {
+			fmt.Fprintf(stderr, "leadflow dev: --faults: %v\n", err)
+			return 2
+		}
+		injector = faults.New(spec)
+		fmt.Fprintf(stderr, "leadflow dev: injecting faults %s\n", spec)
+	}
 	app, err := local.New(local.Options{
 		Addr: *addr, DataDir: *data, ConfigPath: configPath(*cfg), Token: *token,
 		Clock: *clock, Speed: *speed, RateLimit: *rate,
-		WebhookSecret: *secret, LinkedInSecret: *liSecret,
+		WebhookSecret: *secret, LinkedInSecret: *liSecret, Faults: injector,
 		Log: slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})),
 	})
 	if err != nil {

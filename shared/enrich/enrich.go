@@ -32,6 +32,10 @@ const (
 	DefaultBreakerCooldown  = 30 * time.Second
 )
 
+// maxRetries bounds a provider's retries whatever the config says: past a
+// few, a failing provider only holds the lead up.
+const maxRetries = 5
+
 // Options carries the Waterfall's dependencies. Every field may be left
 // zero except Secrets, which a provider naming a secret needs.
 type Options struct {
@@ -185,7 +189,7 @@ func New(cfg config.Enrichment, fsys fs.FS, opts Options) (*Waterfall, error) {
 			wins:    pc.Wins,
 			cost:    micros(pc.CostPerCall),
 			timeout: pc.Timeout,
-			retries: max(pc.Retries, 0),
+			retries: min(max(pc.Retries, 0), maxRetries),
 			limit:   newLimiter(pc.RatePerSecond),
 			breaker: &breaker{threshold: threshold, cooldown: cooldown},
 		}

@@ -478,3 +478,25 @@ func TestShippedConfig(t *testing.T) {
 		t.Errorf("result (-want +got):\n%s", d)
 	}
 }
+
+func BenchmarkEnrichOffline(b *testing.B) {
+	cfg, err := config.Default()
+	if err != nil {
+		b.Fatalf("default config: %v", err)
+	}
+	w, err := New(cfg.Enrichment, cfg.FS, Options{Clock: &fakeClock{}})
+	if err != nil {
+		b.Fatalf("New: %v", err)
+	}
+	l, err := lead.Parse(map[string]string{"email": "dana.reyes@northwind-analytics.com"})
+	if err != nil {
+		b.Fatalf("parse: %v", err)
+	}
+	req := pipeline.EnrichRequest{Lead: l, Fields: cfg.RuleFields()}
+	b.ReportAllocs()
+	for b.Loop() {
+		if res, err := w.Enrich(context.Background(), req); err != nil || res.Status != lead.EnrichmentOK {
+			b.Fatalf("Enrich: %v %+v", err, res)
+		}
+	}
+}

@@ -106,6 +106,8 @@ func (s *Set) Consumer(c events.Consumer) (SQSHandler, error) {
 			}
 			return nil
 		}
+	case events.ConsumerNurture:
+		fn = s.nurture()
 	default:
 		if h, ok := s.Extra[c]; ok {
 			return h, nil
@@ -117,7 +119,7 @@ func (s *Set) Consumer(c events.Consumer) (SQSHandler, error) {
 
 // Timers returns the timer task of each timer kind.
 func (s *Set) Timers() map[string]TimerHandler {
-	return map[string]TimerHandler{pipeline.TimerSLA: s.Service.CheckSLA}
+	return map[string]TimerHandler{pipeline.TimerSLA: s.Service.CheckSLA, pipeline.TimerNurture: s.Service.NurtureTouch}
 }
 
 func (s *Set) log() *slog.Logger {

@@ -46,6 +46,7 @@ type Rules struct {
 	Router     *routing.Router
 	SLA        SLA
 	RuleFields []string // fields some rule reads: enrichment requests only these
+	Nurture    NurtureRules
 }
 
 // Service runs the pipeline's use cases over the ports. Every method is

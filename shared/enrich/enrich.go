@@ -96,7 +96,7 @@ type Counters struct {
 
 // Stats are the Waterfall's totals since New.
 type Stats struct {
-	Leads     int64 // Enrich calls
+	Leads     int64               // Enrich calls
 	Cost      float64             // every provider's Cost together
 	Providers map[string]Counters // by provider name
 }

@@ -397,10 +397,10 @@ func (b *Bus) Run(ctx context.Context) error {
 	// times out.
 	hard, abandon := context.WithCancel(context.WithoutCancel(ctx))
 	defer abandon()
-	var wg sync.WaitGroup
+	var wg, acks sync.WaitGroup
 	for _, s := range subs {
 		for range b.opts.Concurrency {
-			wg.Go(func() { b.poll(hard, s.q, s.h) })
+			wg.Go(func() { b.poll(hard, s.q, s.h, &acks) })
 		}
 	}
 	<-ctx.Done()
@@ -410,6 +410,7 @@ func (b *Bus) Run(ctx context.Context) error {
 	drained := make(chan struct{})
 	go func() {
 		wg.Wait()
+		acks.Wait()
 		close(drained)
 	}()
 	t := time.NewTimer(b.opts.DrainTimeout)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
 
 	awsevents "github.com/aws/aws-lambda-go/events"
@@ -16,14 +17,17 @@ import (
 	"github.com/leadflow/leadflow/shared/lead"
 )
 
-// poll delivers batches of q to h until q stops.
-func (b *Bus) poll(hard context.Context, q *queue, h Handler) {
+// poll delivers batches of q to h until q stops. Outcomes are recorded in
+// the background (tracked by acks): a poller takes its next batch while the
+// previous one's commit syncs, and the batch's messages stay in flight
+// until then.
+func (b *Bus) poll(hard context.Context, q *queue, h Handler, acks *sync.WaitGroup) {
 	for {
 		batch := q.receive(b.opts.BatchSize)
 		if batch == nil {
 			return
 		}
-		b.deliver(hard, q, h, batch)
+		b.deliver(hard, q, h, batch, acks)
 	}
 }
 
@@ -37,7 +41,7 @@ type outcome struct {
 // deliver calls h with batch and records the result. The handler runs in
 // its own goroutine so that one exceeding the visibility timeout, or still
 // running when the drain gives up, does not hold the poller.
-func (b *Bus) deliver(hard context.Context, q *queue, h Handler, batch []*message) {
+func (b *Bus) deliver(hard context.Context, q *queue, h Handler, batch []*message, acks *sync.WaitGroup) {
 	ev := q.event(batch)
 	ctx, cancel := context.WithTimeout(hard, b.opts.VisibilityTimeout)
 	defer cancel()
@@ -54,7 +58,7 @@ func (b *Bus) deliver(hard context.Context, q *queue, h Handler, batch []*messag
 		o = outcome{err: lead.Errorf(lead.EUNAVAILABLE, "handler exceeded the visibility timeout of %s", b.opts.VisibilityTimeout)}
 	}
 	failed, reason := b.failures(q, batch, o)
-	b.record(q, batch, failed, reason)
+	acks.Go(func() { b.record(q, batch, failed, reason) })
 }
 
 func call(ctx context.Context, h Handler, ev awsevents.SQSEvent) (o outcome) {

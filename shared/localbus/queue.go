@@ -3,6 +3,7 @@ package localbus
 import (
 	"container/heap"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"sync"
@@ -15,13 +16,15 @@ import (
 // record is a message as stored on disk, in its consumer's queue or
 // dead-letter bucket.
 type record struct {
-	Body         []byte    `json:"body"`
-	SentAt       time.Time `json:"sent_at"`
-	Receives     int       `json:"receives,omitempty"`
-	FirstFailure time.Time `json:"first_failure,omitzero"`
-	LastFailure  time.Time `json:"last_failure,omitzero"`
-	LastError    string    `json:"last_error,omitempty"`
-	VisibleAt    time.Time `json:"visible_at,omitzero"`
+	// Body is the envelope JSON, stored as is (not base64) to keep commits
+	// small.
+	Body         json.RawMessage `json:"body"`
+	SentAt       time.Time       `json:"sent_at"`
+	Receives     int             `json:"receives,omitempty"`
+	FirstFailure time.Time       `json:"first_failure,omitzero"`
+	LastFailure  time.Time       `json:"last_failure,omitzero"`
+	LastError    string          `json:"last_error,omitempty"`
+	VisibleAt    time.Time       `json:"visible_at,omitzero"`
 }
 
 // message is a queued record with its identity and in-memory state.

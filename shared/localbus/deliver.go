@@ -36,6 +36,7 @@ type outcome struct {
 	resp  awsevents.SQSEventResponse
 	err   error
 	panic any
+	stack []byte // of the panicking handler
 }
 
 // deliver calls h with batch and records the result. The handler runs in
@@ -64,7 +65,7 @@ func (b *Bus) deliver(hard context.Context, q *queue, h Handler, batch []*messag
 func call(ctx context.Context, h Handler, ev awsevents.SQSEvent) (o outcome) {
 	defer func() {
 		if r := recover(); r != nil {
-			o = outcome{panic: r}
+			o = outcome{panic: r, stack: debug.Stack()}
 		}
 	}()
 	resp, err := h(ctx, ev)
@@ -86,7 +87,7 @@ func (b *Bus) failures(q *queue, batch []*message, o outcome) (map[uint64]bool, 
 	case o.panic != nil:
 		// The panic value may quote message data: it goes to the
 		// dead-letter record, never to the log.
-		b.log.Error("localbus: handler panicked", "consumer", q.consumer, "messages", len(batch), "panic_type", fmt.Sprintf("%T", o.panic), "stack", string(debug.Stack()))
+		b.log.Error("localbus: handler panicked", "consumer", q.consumer, "messages", len(batch), "panic_type", fmt.Sprintf("%T", o.panic), "stack", string(o.stack))
 		return all(), fmt.Sprintf("handler panicked: %v", o.panic)
 	case o.err != nil:
 		b.log.Warn("localbus: batch failed", "consumer", q.consumer, "messages", len(batch), "code", lead.ErrorCode(o.err))

@@ -113,14 +113,22 @@ type fakeOutbox struct {
 	mu       sync.Mutex
 	sent     []sent
 	attempts map[string]int
+	// during, when set, runs inside the first send of a key: a test plays a
+	// second delivery racing the first with it.
+	during func()
 }
 
 func (o *fakeOutbox) record(s sent) {
 	o.mu.Lock()
-	defer o.mu.Unlock()
 	o.attempts[s.Key]++
-	if o.attempts[s.Key] == 1 {
+	first := o.attempts[s.Key] == 1
+	if first {
 		o.sent = append(o.sent, s)
+	}
+	during := o.during
+	o.mu.Unlock()
+	if first && during != nil {
+		during()
 	}
 }
 
@@ -592,5 +600,35 @@ func TestNurtureMQLReplacesTheGeneralTrack(t *testing.T) {
 	}
 	if st := h.lead("dana").Nurture; st.Cadence != "qualification" || st.Run != 2 || !st.Running() {
 		t.Errorf("nurture = %+v, want qualification run 2 under way", st)
+	}
+}
+
+func TestNurtureRacingDeliveriesRecordOneTouch(t *testing.T) {
+	h := newHarness(t)
+	h.addLead(mqlLead("dana"))
+	h.becameMQL("dana")
+	timer := pipeline.Timer{Key: "nurture-dana-1", Kind: pipeline.TimerNurture, LeadID: "dana", At: day(1)}
+	h.clock.Set(day(1))
+	var inner pipeline.TimerResult
+	h.outbox.during = func() {
+		h.outbox.during = nil
+		var err error
+		if inner, err = h.svc.NurtureTouch(context.Background(), timer); err != nil {
+			t.Errorf("racing delivery: %v", err)
+		}
+	}
+	outer, err := h.svc.NurtureTouch(context.Background(), timer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.deliver()
+	want := pipeline.TimerResult{NextAt: day(3)}
+	if inner != want || outer != want {
+		t.Errorf("results = %+v and %+v, want %+v twice", inner, outer, want)
+	}
+	l := h.lead("dana")
+	if len(l.Touches) != 1 || l.Nurture.Next != 1 || h.touchEvents != 1 || len(h.touches("dana")) != 1 {
+		t.Errorf("after two racing deliveries: %d touches recorded, next step %d, %d events, %d sent; want 1, 1, 1, 1",
+			len(l.Touches), l.Nurture.Next, h.touchEvents, len(h.touches("dana")))
 	}
 }

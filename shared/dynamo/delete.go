@@ -20,7 +20,9 @@ const (
 
 // DeleteLead erases every item of the lead: its activities and markers
 // first, then the lead and its email claim in one transaction, so an
-// interrupted erasure can be repeated until it succeeds. Returns ENOTFOUND if
+// interrupted erasure can be repeated until it succeeds. Once records are
+// keyed by the caller's key, not by lead, and hold no profile data; they
+// expire by their ttl. Returns ENOTFOUND if
 // the lead does not exist, EUNAVAILABLE on a transient failure.
 func (s *Store) DeleteLead(ctx context.Context, id string) error {
 	l, err := s.GetLead(ctx, id)

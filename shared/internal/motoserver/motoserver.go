@@ -147,6 +147,7 @@ func Start(tb testing.TB) string {
 	s, err := start()
 	if err != nil {
 		unavailable(tb, err)
+		return ""
 	}
 	tb.Cleanup(s.stop)
 	return s.endpoint
@@ -156,6 +157,7 @@ func unavailable(tb testing.TB, err error) {
 	tb.Helper()
 	if inCI() {
 		tb.Fatalf("moto server unavailable: %v", err)
+		return
 	}
 	tb.Skipf("moto server unavailable (CI unset, skipping): %v", err)
 }
@@ -198,6 +200,7 @@ func Endpoint(tb testing.TB) string {
 	shared.Unlock()
 	if err != nil {
 		unavailable(tb, err)
+		return ""
 	}
 	if endpoint == "" {
 		tb.Fatal("motoserver.Endpoint called without motoserver.Run in TestMain")

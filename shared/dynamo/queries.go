@@ -52,7 +52,8 @@ func (s *Store) OwnerQueue(ctx context.Context, owner string, limit int) ([]*lea
 // InactiveSince pages through leads whose LastActivityAt is before t,
 // oldest first, at most limit per page (0 means all in one page). It queries
 // every shard of the activity index for keys below t and merges them, so it
-// never reads a lead active since t. The cursor is the index key of the
+// never reads a lead active since t. The index is eventually consistent, as
+// OwnerQueue's; the daily sweep tolerates that. The cursor is the index key of the
 // last lead returned; "" when done. Returns EINVALID for a malformed cursor,
 // EUNAVAILABLE on a transient failure.
 func (s *Store) InactiveSince(ctx context.Context, t time.Time, cursor string, limit int) ([]*lead.Lead, string, error) {

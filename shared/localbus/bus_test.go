@@ -588,3 +588,62 @@ func TestRunAndSubscribeWhileRunning(t *testing.T) {
 		t.Errorf("second Run: error = %v, want %s", err, lead.EINVALID)
 	}
 }
+
+func TestDeleteErasesALeadsWaitingMessages(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bus.db")
+	opts := fast
+	opts.MaxReceives = 1
+	b, err := Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRecorder()
+	r.setFail(func(events.Envelope, string) bool { return true })
+	if err := b.Subscribe(events.ConsumerEnrich, r.handler(events.ConsumerEnrich)); err != nil {
+		t.Fatal(err)
+	}
+	stop := run(t, b)
+	// A's capture ends in enrich's dead-letter list; the other events wait
+	// in queues nobody subscribed.
+	publish(t, b, envelope("a-captured", events.LeadCaptured, "a"))
+	waitIdle(t, b)
+	publish(t, b,
+		envelope("a-stage", events.LeadStageChanged, "a"),
+		envelope("b-stage", events.LeadStageChanged, "b"),
+		envelope("a-erased", events.LeadErased, "a"),
+	)
+	if err := b.Delete(context.Background(), "a"); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	if err := b.Delete(context.Background(), ""); !lead.IsCode(err, lead.EINVALID) {
+		t.Errorf("delete without lead: error = %v, want %s", err, lead.EINVALID)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// What is left is on disk: reopen and deliver it.
+	b2 := openBus(t, path, fast)
+	got := newRecorder()
+	subscribeAll(t, b2, got)
+	run(t, b2)
+	waitIdle(t, b2)
+	want := map[string][]string{
+		"b-stage":  {"crmsync", "nurture", "route"},
+		"a-erased": {"crmsync"},
+	}
+	got.mu.Lock()
+	defer got.mu.Unlock()
+	for _, cs := range got.received {
+		slices.Sort(cs)
+	}
+	if diff := cmp.Diff(want, got.received); diff != "" {
+		t.Errorf("delivered after erasing lead a (-want +got):\n%s", diff)
+	}
+	if dl, err := b2.DeadLetters(""); err != nil || len(dl) != 0 {
+		t.Errorf("dead letters = %+v, %v; want none", dl, err)
+	}
+}

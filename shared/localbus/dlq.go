@@ -71,8 +71,13 @@ func (b *Bus) DeadLetters(c events.Consumer) ([]DeadLetter, error) {
 
 func deadLetter(c events.Consumer, seq uint64, r record) DeadLetter {
 	d := DeadLetter{MessageID: messageID(seq), Consumer: c, ReceiveCount: r.Receives, LastError: r.LastError, FirstFailure: r.FirstFailure, LastFailure: r.LastFailure}
-	// Best effort: a body that is not an envelope still lists, without
-	// these fields.
+	d.EventID, d.DetailType, d.LeadID = head(r.Body)
+	return d
+}
+
+// head returns the event id, detail-type and lead id of an envelope body;
+// empty strings for a body that is not an envelope.
+func head(body []byte) (id string, dt events.DetailType, leadID string) {
 	var env struct {
 		ID         string            `json:"id"`
 		DetailType events.DetailType `json:"detail-type"`
@@ -80,10 +85,10 @@ func deadLetter(c events.Consumer, seq uint64, r record) DeadLetter {
 			LeadID string `json:"lead_id"`
 		} `json:"detail"`
 	}
-	if json.Unmarshal(r.Body, &env) == nil {
-		d.EventID, d.DetailType, d.LeadID = env.ID, env.DetailType, env.Detail.LeadID
+	if json.Unmarshal(body, &env) != nil {
+		return "", "", ""
 	}
-	return d
+	return env.ID, env.DetailType, env.Detail.LeadID
 }
 
 // Redrive moves dead letters of consumer c (every consumer for "") back to

@@ -122,9 +122,9 @@ func (s *Store) UpdateLead(ctx context.Context, l *lead.Lead) error {
 	return nil
 }
 
-// DeleteLead erases the lead, its email claim, its activities and its index
-// entries. Returns ENOTFOUND if there is no such lead. PutOnce records are
-// not tied to a lead here: they expire on their own.
+// DeleteLead erases the lead, its email claim, its activities, its index
+// entries and the PutOnce records whose value is its id (idempotency keys).
+// Returns ENOTFOUND if there is no such lead.
 func (s *Store) DeleteLead(ctx context.Context, id string) error {
 	key := []byte(id)
 	err := s.update(ctx, func(tx *bolt.Tx) error {
@@ -148,7 +148,10 @@ func (s *Store) DeleteLead(ctx context.Context, id string) error {
 		if err := deletePrefix(tx.Bucket(bucketActivities), prefix); err != nil {
 			return err
 		}
-		return deletePrefix(tx.Bucket(bucketActivityIDs), prefix)
+		if err := deletePrefix(tx.Bucket(bucketActivityIDs), prefix); err != nil {
+			return err
+		}
+		return deleteOnceOf(tx.Bucket(bucketOnce), key)
 	})
 	if err != nil {
 		return fmt.Errorf("delete lead %s: %w", id, err)
@@ -252,6 +255,28 @@ func reindex(tx *bolt.Tx, prev, next *lead.Lead) error {
 			if err := ix.bucket.Put(cur, nil); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// deleteOnceOf deletes the PutOnce records holding value. Their keys are
+// hashes the lead does not know, so it reads them all: erasure is rare.
+func deleteOnceOf(b *bolt.Bucket, value []byte) error {
+	var doomed [][]byte
+	err := b.ForEach(func(k, v []byte) error {
+		if len(v) >= 8 && bytes.Equal(v[8:], value) {
+			doomed = append(doomed, bytes.Clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// A bucket must not change under ForEach: delete afterwards.
+	for _, k := range doomed {
+		if err := b.Delete(k); err != nil {
+			return err
 		}
 	}
 	return nil

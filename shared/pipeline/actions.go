@@ -161,7 +161,8 @@ func (s *Service) RecordOutcome(ctx context.Context, o Outcome) (*lead.Lead, err
 	})
 }
 
-// Erase deletes every item of a lead, stops its timers, and publishes
+// Erase deletes every item of a lead, stops its timers, deletes what a
+// Notifier or Mailer that is a LeadDeleter kept of it, and publishes
 // lead.erased (which carries the id only). Returns ENOTFOUND for an unknown
 // lead.
 func (s *Service) Erase(ctx context.Context, leadID string) error {
@@ -172,6 +173,14 @@ func (s *Service) Erase(ctx context.Context, leadID string) error {
 	if l.Owner != "" {
 		if err := s.Scheduler.Cancel(ctx, slaKey(l.ID, l.Owner)); err != nil {
 			return fmt.Errorf("stop SLA timer: %w", err)
+		}
+	}
+	// Before the lead goes, so that a failure here can be retried.
+	for _, sent := range []any{s.Notifier, s.Mailer} {
+		if d, ok := sent.(LeadDeleter); ok {
+			if err := d.Delete(ctx, leadID); err != nil {
+				return fmt.Errorf("erase sent messages of lead %s: %w", leadID, err)
+			}
 		}
 	}
 	if err := s.Store.DeleteLead(ctx, leadID); err != nil {

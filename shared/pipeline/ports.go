@@ -144,6 +144,13 @@ type Mailer interface {
 	Send(ctx context.Context, e Email) error
 }
 
+// LeadDeleter is implemented by a Notifier or Mailer that keeps what it sent
+// (the local outbox): Erase has it delete every entry of the lead. Deleting
+// a lead without entries is not an error.
+type LeadDeleter interface {
+	Delete(ctx context.Context, leadID string) error
+}
+
 // EnrichRequest asks for the given fields of a lead.
 type EnrichRequest struct {
 	Lead   *lead.Lead

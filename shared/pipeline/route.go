@@ -176,7 +176,10 @@ func (s *Service) NotifyReassigned(ctx context.Context, ev events.Reassigned) er
 	return s.startSLA(ctx, l)
 }
 
-func slaKey(leadID, owner string) string { return "sla-" + leadID + "-" + owner }
+// slaKey names an owner's SLA timer of a lead. It is a hash: a used key
+// outlives the timer (schedulers keep it to stay idempotent), and it must
+// not name a lead after the lead is erased.
+func slaKey(leadID, owner string) string { return "sla-" + shortHash(leadID+"\x00"+owner) }
 
 func (s *Service) startSLA(ctx context.Context, l *lead.Lead) error {
 	if s.Rules.SLA.AlertAfter <= 0 || !l.ContactedAt.IsZero() {

@@ -197,6 +197,19 @@ func (f notifier) Notify(ctx context.Context, n pipeline.Notification) error {
 	return f.in.call(Notify, "notify", true, func() error { return f.n.Notify(ctx, n) })
 }
 
+// Delete erases what the wrapped Notifier kept of a lead, when it is a
+// pipeline.LeadDeleter; otherwise it only counts as a call.
+func (f notifier) Delete(ctx context.Context, leadID string) error {
+	return f.in.call(Notify, "delete", true, func() error { return deleteLead(ctx, f.n, leadID) })
+}
+
+func deleteLead(ctx context.Context, port any, leadID string) error {
+	if d, ok := port.(pipeline.LeadDeleter); ok {
+		return d.Delete(ctx, leadID)
+	}
+	return nil
+}
+
 // Mailer wraps m like Notifier.
 func (in *Injector) Mailer(m pipeline.Mailer) pipeline.Mailer { return mailer{in: in, m: m} }
 
@@ -207,6 +220,12 @@ type mailer struct {
 
 func (f mailer) Send(ctx context.Context, e pipeline.Email) error {
 	return f.in.call(Mail, "send email", true, func() error { return f.m.Send(ctx, e) })
+}
+
+// Delete erases what the wrapped Mailer kept of a lead, like
+// notifier.Delete.
+func (f mailer) Delete(ctx context.Context, leadID string) error {
+	return f.in.call(Mail, "delete", true, func() error { return deleteLead(ctx, f.m, leadID) })
 }
 
 // Enricher wraps e; a lost reply stands for a provider that answered (and

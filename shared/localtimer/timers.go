@@ -12,6 +12,7 @@
 package localtimer
 
 import (
+	"bytes"
 	"container/heap"
 	"context"
 	"encoding/json"
@@ -100,10 +101,34 @@ const (
 )
 
 var (
-	pendingBucket = []byte("pending")
-	failedBucket  = []byte("failed")
-	usedBucket    = []byte("used")
+	pendingBucket = []byte("pending") // key → entry
+	failedBucket  = []byte("failed")  // key → FailedTimer
+	usedBucket    = []byte("used")    // key → used, of finished or cancelled timers
 )
+
+// used records when a key was used up, and by which lead, for erasure.
+type used struct {
+	At     time.Time `json:"at"`
+	LeadID string    `json:"lead_id,omitempty"`
+}
+
+func putUsed(tx *bolt.Tx, key []byte, at time.Time, leadID string) error {
+	v, err := json.Marshal(used{At: at, LeadID: leadID})
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(usedBucket).Put(key, v)
+}
+
+// timerOf decodes the timer of a pending entry or a failed timer: both
+// hold it under "timer".
+func timerOf(v []byte) (pipeline.Timer, error) {
+	var r struct {
+		Timer pipeline.Timer `json:"timer"`
+	}
+	err := json.Unmarshal(v, &r)
+	return r.Timer, err
+}
 
 // entry is a pending timer, as stored and as indexed in memory.
 type entry struct {
@@ -191,11 +216,11 @@ func (t *Timers) load() error {
 		if err != nil {
 			return err
 		}
-		used := tx.Bucket(usedBucket)
+		ub := tx.Bucket(usedBucket)
 		var old [][]byte
-		err = used.ForEach(func(k, v []byte) error {
-			var at time.Time
-			if at.UnmarshalBinary(v) == nil && at.Before(horizon) {
+		err = ub.ForEach(func(k, v []byte) error {
+			var u used
+			if json.Unmarshal(v, &u) == nil && u.At.Before(horizon) {
 				old = append(old, k)
 			}
 			return nil
@@ -204,7 +229,7 @@ func (t *Timers) load() error {
 			return err
 		}
 		for _, k := range old {
-			if err := used.Delete(k); err != nil {
+			if err := ub.Delete(k); err != nil {
 				return err
 			}
 		}
@@ -232,6 +257,19 @@ func (t *Timers) Handle(kind string, h Handler) {
 
 func (t *Timers) keyLock(key string) *sync.Mutex {
 	return &t.keyMu[maphash.String(t.seed, key)%stripes]
+}
+
+// lockAll holds every key lock, in order, for changes whose keys are only
+// known inside their transaction; it returns the unlock.
+func (t *Timers) lockAll() func() {
+	for i := range t.keyMu {
+		t.keyMu[i].Lock()
+	}
+	return func() {
+		for i := range t.keyMu {
+			t.keyMu[i].Unlock()
+		}
+	}
 }
 
 // Schedule starts timer tm unless its key was used: pending, failed, or
@@ -298,15 +336,20 @@ func (t *Timers) Cancel(ctx context.Context, key string) error {
 	l := t.keyLock(key)
 	l.Lock()
 	defer l.Unlock()
-	stamp, err := t.clock.Now().MarshalBinary()
-	if err != nil {
-		return fmt.Errorf("cancel timer %s: %w", key, err)
-	}
+	now := t.clock.Now()
 	k := []byte(key)
-	err = t.commit.Do(func(tx *bolt.Tx) error {
+	err := t.commit.Do(func(tx *bolt.Tx) error {
 		p, f := tx.Bucket(pendingBucket), tx.Bucket(failedBucket)
-		if p.Get(k) == nil && f.Get(k) == nil {
+		v := p.Get(k)
+		if v == nil {
+			v = f.Get(k)
+		}
+		if v == nil {
 			return nil
+		}
+		tm, err := timerOf(v)
+		if err != nil {
+			return fmt.Errorf("decode timer: %w", err)
 		}
 		if err := p.Delete(k); err != nil {
 			return err
@@ -314,7 +357,7 @@ func (t *Timers) Cancel(ctx context.Context, key string) error {
 		if err := f.Delete(k); err != nil {
 			return err
 		}
-		return tx.Bucket(usedBucket).Put(k, stamp)
+		return putUsed(tx, k, now, tm.LeadID)
 	})
 	if err != nil {
 		return fmt.Errorf("cancel timer %s: %w", key, err)
@@ -382,12 +425,7 @@ func (t *Timers) Requeue(ctx context.Context, keys ...string) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	// Hold every key lock, in order: the keys are only known inside the
-	// transaction.
-	for i := range t.keyMu {
-		t.keyMu[i].Lock()
-		defer t.keyMu[i].Unlock()
-	}
+	defer t.lockAll()()
 	now := t.clock.Now()
 	var back []*entry
 	err := t.commit.Do(func(tx *bolt.Tx) error {
@@ -436,6 +474,67 @@ func (t *Timers) Requeue(ctx context.Context, keys ...string) (int, error) {
 	t.mu.Unlock()
 	t.Wake()
 	return len(back), nil
+}
+
+// Delete erases every timer of leadID, pending or failed, and the records
+// of its used keys (erasure on request); a handler already running for one
+// finishes, but its result is dropped. Deleting a lead without timers is not
+// an error. Returns EINVALID for an empty lead id, EUNAVAILABLE if the
+// timers are closed, or the disk's error.
+func (t *Timers) Delete(ctx context.Context, leadID string) error {
+	if leadID == "" {
+		return lead.FieldError("lead_id", "no lead id")
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	defer t.lockAll()()
+	err := t.commit.Do(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{pendingBucket, failedBucket, usedBucket} {
+			bk := tx.Bucket(name)
+			var doomed [][]byte
+			err := bk.ForEach(func(k, v []byte) error {
+				var id string
+				if bytes.Equal(name, usedBucket) {
+					var u used
+					if json.Unmarshal(v, &u) == nil {
+						id = u.LeadID
+					}
+				} else if tm, err := timerOf(v); err == nil {
+					id = tm.LeadID
+				}
+				if id == leadID {
+					doomed = append(doomed, k)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			// A bucket must not change under ForEach: delete afterwards.
+			for _, k := range doomed {
+				if err := bk.Delete(k); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete timers of lead %s: %w", leadID, err)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for key, e := range t.pending {
+		if e.Timer.LeadID != leadID {
+			continue
+		}
+		delete(t.pending, key)
+		if e.index >= 0 {
+			heap.Remove(&t.heap, e.index)
+		}
+	}
+	return nil
 }
 
 // Wake makes Run look at the clock and the timers again: call it after
@@ -608,7 +707,7 @@ func (t *Timers) settle(e *entry, res pipeline.TimerResult, herr error, now time
 		next = &entry{Timer: e.Timer, Attempts: e.Attempts + 1, RetryAt: now.Add(t.retryDelay(e.Attempts + 1)), LastError: herr.Error()}
 		t.cfg.log.Warn("localtimer: timer handler failed", "kind", e.Timer.Kind, "lead_id", e.Timer.LeadID, "attempt", next.Attempts, "code", lead.ErrorCode(herr))
 	}
-	err := t.commit.Do(func(tx *bolt.Tx) error { return t.record(tx, key, now, next, failed) })
+	err := t.commit.Do(func(tx *bolt.Tx) error { return t.record(tx, e.Timer, now, next, failed) })
 	if err != nil {
 		// Nothing changed on disk: the timer fires again as it was.
 		t.cfg.log.Error("localtimer: cannot record timer outcome", "kind", e.Timer.Kind, "lead_id", e.Timer.LeadID, "code", lead.ErrorCode(err))
@@ -631,8 +730,8 @@ func (t *Timers) settle(e *entry, res pipeline.TimerResult, herr error, now time
 
 // record writes the outcome of a firing, unless the timer was cancelled
 // meanwhile.
-func (t *Timers) record(tx *bolt.Tx, key string, now time.Time, next *entry, failed *FailedTimer) error {
-	k := []byte(key)
+func (t *Timers) record(tx *bolt.Tx, tm pipeline.Timer, now time.Time, next *entry, failed *FailedTimer) error {
+	k := []byte(tm.Key)
 	p := tx.Bucket(pendingBucket)
 	if p.Get(k) == nil {
 		return nil
@@ -654,11 +753,7 @@ func (t *Timers) record(tx *bolt.Tx, key string, now time.Time, next *entry, fai
 		}
 		return tx.Bucket(failedBucket).Put(k, v)
 	}
-	stamp, err := now.MarshalBinary()
-	if err != nil {
-		return err
-	}
-	return tx.Bucket(usedBucket).Put(k, stamp)
+	return putUsed(tx, k, now, tm.LeadID)
 }
 
 func (t *Timers) retryDelay(attempt int) time.Duration {

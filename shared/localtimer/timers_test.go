@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/pipeline"
@@ -408,4 +409,60 @@ func mustScaled(t *testing.T, start time.Time, speed float64) *ScaledClock {
 		t.Fatal(err)
 	}
 	return c
+}
+
+func TestDeleteErasesEveryTimerOfALead(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "timers.db")
+	tm, err := Open(path, NewManualClock(t0), quiet, WithRetry(1, time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCalls()
+	tm.Handle(pipeline.TimerSLA, c.handle)
+	c.then("failed:a", result{err: lead.Errorf(lead.EUNAVAILABLE, "down")})
+	schedule(t, tm, sla("done:a", "a", t0), sla("failed:a", "a", t0), sla("cancelled:a", "a", t0.Add(time.Hour)),
+		sla("pending:a", "a", t0.Add(time.Hour)), sla("pending:b", "b", t0.Add(time.Hour)))
+	fire(t, tm, t0)
+	if err := tm.Cancel(context.Background(), "cancelled:a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tm.Delete(context.Background(), "a"); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	if err := tm.Delete(context.Background(), ""); !lead.IsCode(err, lead.EINVALID) {
+		t.Errorf("delete without lead: error = %v, want %s", err, lead.EINVALID)
+	}
+	if got := tm.Pending("a"); len(got) != 0 {
+		t.Errorf("pending of a = %v, want none", got)
+	}
+	if err := tm.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Nothing of a is left on disk: no timer, failed timer or used key.
+	tm2 := openTimers(t, path, NewManualClock(t0))
+	if diff := cmp.Diff([]pipeline.Timer{sla("pending:b", "b", t0.Add(time.Hour))}, tm2.Pending("b")); diff != "" {
+		t.Errorf("pending of b (-want +got):\n%s", diff)
+	}
+	if failed, err := tm2.Failed(); err != nil || len(failed) != 0 {
+		t.Errorf("failed = %v, %v; want none", failed, err)
+	}
+	var keys []string
+	err = tm2.db.View(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{pendingBucket, failedBucket, usedBucket} {
+			if err := tx.Bucket(name).ForEach(func(k, _ []byte) error {
+				keys = append(keys, string(name)+"/"+string(k))
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"pending/pending:b"}, keys); diff != "" {
+		t.Errorf("keys on disk (-want +got):\n%s", diff)
+	}
 }

@@ -94,6 +94,7 @@ const (
 	Exit
 )
 
+// String names the action (wait, touch, exit) for logs and test diffs.
 func (a Action) String() string {
 	switch a {
 	case Wait:

@@ -40,9 +40,11 @@ type NurtureRules struct {
 }
 
 // nurtureTimerKey names the timer of one cadence run. Timer keys are
-// single-use, so each run (a restart, a promotion) gets its own.
+// single-use, so each run (a restart, a promotion) gets its own; like SLA
+// keys they are hashes, so a scheduler's record of used keys does not name
+// an erased lead.
 func nurtureTimerKey(leadID string, run int) string {
-	return fmt.Sprintf("nurture-%s-%d", leadID, run)
+	return fmt.Sprintf("nurture-%s", shortHash(fmt.Sprintf("%s\x00%d", leadID, run)))
 }
 
 // touchKey is the deduplication key of a touch's email or task,

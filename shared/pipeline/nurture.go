@@ -166,8 +166,9 @@ func (s *Service) reconcileNurture(ctx context.Context, leadID string, tr *nurtu
 
 // startNurture prepares a new run of c for l: it asks for re-enrichment
 // when the lead's data is stale and schedules the run's timer before the
-// run is stored, so a crash in between leaves a timer that finds no run of
-// its key and ends, never a run without a timer.
+// run is stored. After a crash in between, the redelivered event stores the
+// run and its timer (same key) is already there; if the event never comes
+// back, the timer finds no run of its key and ends.
 func (s *Service) startNurture(ctx context.Context, l *lead.Lead, c *nurture.Cadence, now time.Time, correlation string) (*lead.NurtureState, error) {
 	st := &lead.NurtureState{Cadence: c.Name, Run: runOf(l.Nurture) + 1, Stage: l.Stage, StartedAt: now, NextAt: nurture.FirstDue(c, now)}
 	if s.enrichmentStale(l, now) {

@@ -134,6 +134,39 @@ func TestPutOnceTTL(t *testing.T) {
 	}
 }
 
+// TestDeleteLeadErasesOnceRecords checks that erasure removes the
+// idempotency records naming the lead and keeps the others.
+func TestDeleteLeadErasesOnceRecords(t *testing.T) {
+	s := newStore(t)
+	gone := &lead.Lead{ID: "lead-1", Email: "ada@analytical-engines.example", Stage: lead.StageNew}
+	kept := &lead.Lead{ID: "lead-2", Email: "grace@cobolworks.example", Stage: lead.StageNew}
+	for _, l := range []*lead.Lead{gone, kept} {
+		if err := s.CreateLead(t.Context(), l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	records := []struct{ key, value string }{{"capture:req-1", gone.ID}, {"capture:req-2", gone.ID}, {"capture:req-3", kept.ID}}
+	for _, r := range records {
+		if _, _, err := s.PutOnce(t.Context(), r.key, r.value, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DeleteLead(t.Context(), gone.ID); err != nil {
+		t.Fatalf("DeleteLead: %v", err)
+	}
+	var got []bool
+	for _, r := range records {
+		_, created, err := s.PutOnce(t.Context(), r.key, "lead-3", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, created)
+	}
+	if diff := cmp.Diff([]bool{true, true, false}, got); diff != "" {
+		t.Errorf("keys free again after the erasure (-want +got):\n%s", diff)
+	}
+}
+
 func wantCode(t *testing.T, what string, err error, code string) {
 	t.Helper()
 	if got := lead.ErrorCode(err); got != code {

@@ -20,10 +20,12 @@ const (
 
 // DeleteLead erases every item of the lead: its activities and markers
 // first, then the lead and its email claim in one transaction, so an
-// interrupted erasure can be repeated until it succeeds. Once records are
-// keyed by the caller's key, not by lead, and hold no profile data; they
-// expire by their ttl. Returns ENOTFOUND if
-// the lead does not exist, EUNAVAILABLE on a transient failure.
+// interrupted erasure can be repeated until it succeeds. The once records
+// whose value is the lead's id (idempotency keys) go with the activities;
+// they are found through the domain index, which is eventually consistent,
+// so in AWS a record written an instant before the erasure may survive
+// until its ttl. Returns ENOTFOUND if the lead does not exist, EUNAVAILABLE
+// on a transient failure.
 func (s *Store) DeleteLead(ctx context.Context, id string) error {
 	l, err := s.GetLead(ctx, id)
 	if err != nil {
@@ -47,6 +49,23 @@ func (s *Store) DeleteLead(ctx context.Context, id string) error {
 			if getS(it, AttrSK) != skLead {
 				keys = append(keys, key(getS(it, AttrPK), getS(it, AttrSK)))
 			}
+		}
+	}
+	// Idempotency records whose value is the lead's id name it too.
+	q := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		IndexName:                 aws.String(IndexDomain),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": AttrDomainPK},
+		ExpressionAttributeValues: item{":pk": str(onceOfPK(id))},
+	})
+	for q.HasMorePages() {
+		page, err := q.NextPage(ctx)
+		if err != nil {
+			return s.translate("delete lead "+id+": list once records", err)
+		}
+		for _, it := range page.Items {
+			keys = append(keys, key(getS(it, AttrPK), getS(it, AttrSK)))
 		}
 	}
 	if err := s.batchDelete(ctx, keys); err != nil {

@@ -18,6 +18,8 @@ import (
 //	email claim  pk EMAIL#<email>      sk EMAIL
 //	account      pk ACCOUNT#<domain>   sk ACCOUNT
 //	once record  pk ONCE#<key>         sk ONCE                  (ttl)
+//	             domain_pk ONCEOF#<value>  domain_sk ONCE#<key>  (overloads the
+//	             domain index so an erasure finds the records naming a lead)
 //	counter      pk COUNTER#<name>     sk COUNTER
 const (
 	AttrType    = "type"    // item type, one of the Type* values
@@ -57,6 +59,11 @@ func oncePK(key string) string       { return "ONCE#" + key }
 func counterPK(name string) string   { return "COUNTER#" + name }
 func ownerPK(owner string) string    { return "OWNER#" + owner }
 func domainPK(domain string) string  { return "DOMAIN#" + domain }
+func onceOfPK(value string) string   { return "ONCEOF#" + value }
+
+// maxIndexedValue is the longest once value indexed by value: lead ids are
+// far shorter, and DynamoDB caps an index partition key at 2048 bytes.
+const maxIndexedValue = 1024
 
 const (
 	skLead    = "LEAD"

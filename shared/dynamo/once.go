@@ -30,6 +30,10 @@ func (s *Store) PutOnce(ctx context.Context, k, value string, ttl time.Duration)
 		it := key(oncePK(k), skOnce)
 		it[AttrType] = str(TypeOnce)
 		it[AttrValue] = str(value)
+		if value != "" && len(value) <= maxIndexedValue {
+			it[AttrDomainPK] = str(onceOfPK(value))
+			it[AttrDomainSK] = str(oncePK(k))
+		}
 		if ttl > 0 {
 			exp := now.Add(ttl)
 			it[AttrExpires] = num(exp.UnixNano())

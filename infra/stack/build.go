@@ -25,6 +25,10 @@ type BuildOptions struct {
 	OutDir string
 	// ConfigFile is copied into every bundle as ConfigFileName.
 	ConfigFile string
+	// ConfigDeps are files the config names by paths relative to its
+	// directory (enrichment datasets); each is copied to the same relative
+	// path in every bundle, so the config loads there as it does here.
+	ConfigDeps []string
 	// Go is the go command; "go" when empty.
 	Go string
 }
@@ -44,9 +48,18 @@ func BuildFunctions(ctx context.Context, o BuildOptions) (map[string]string, err
 	if goCmd == "" {
 		goCmd = "go"
 	}
-	config, err := os.ReadFile(o.ConfigFile)
-	if err != nil {
+	files := map[string][]byte{ConfigFileName: nil}
+	var err error
+	if files[ConfigFileName], err = os.ReadFile(o.ConfigFile); err != nil {
 		return nil, fmt.Errorf("build functions: read config: %w", err)
+	}
+	for _, rel := range o.ConfigDeps {
+		if !filepath.IsLocal(rel) {
+			return nil, fmt.Errorf("build functions: config file %q is not inside the config's directory", rel)
+		}
+		if files[rel], err = os.ReadFile(filepath.Join(filepath.Dir(o.ConfigFile), rel)); err != nil {
+			return nil, fmt.Errorf("build functions: read config file: %w", err)
+		}
 	}
 	// go build -o DIR/ with several main packages writes DIR/<last path
 	// element> for each; they are then moved into their bundles.
@@ -69,7 +82,7 @@ func BuildFunctions(ctx context.Context, o BuildOptions) (map[string]string, err
 	dirs := make(map[string]string, len(o.Names))
 	for _, n := range o.Names {
 		dir := filepath.Join(o.OutDir, n)
-		if err := bundle(dir, filepath.Join(bin, n), config); err != nil {
+		if err := bundle(dir, filepath.Join(bin, n), files); err != nil {
 			return nil, fmt.Errorf("bundle function %s: %w", n, err)
 		}
 		dirs[n] = dir
@@ -77,9 +90,9 @@ func BuildFunctions(ctx context.Context, o BuildOptions) (map[string]string, err
 	return dirs, os.RemoveAll(bin)
 }
 
-// bundle makes dir hold exactly bootstrap and the config, so the asset hash
-// changes only when one of them does.
-func bundle(dir, binary string, config []byte) error {
+// bundle makes dir hold exactly bootstrap and the config files, so the asset
+// hash changes only when one of them does.
+func bundle(dir, binary string, files map[string][]byte) error {
 	if err := os.RemoveAll(dir); err != nil {
 		return err
 	}
@@ -89,5 +102,14 @@ func bundle(dir, binary string, config []byte) error {
 	if err := os.Rename(binary, filepath.Join(dir, "bootstrap")); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, ConfigFileName), config, 0o644)
+	for rel, data := range files {
+		path := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -10,7 +10,7 @@ import (
 // suppressed with a reason; an unsuppressed one is an error annotation.
 func TestNagAwsSolutions(t *testing.T) {
 	s := synth(t)
-	t.Logf("synthesized in %s (placeholder functions: %v)", s.took, s.placeholders)
+	t.Logf("config check and build %s, synthesis %s (placeholder functions: %v)", s.built, s.took, s.placeholders)
 	for _, m := range s.messages {
 		switch m.Level {
 		case cxapi.SynthesisMessageLevel_ERROR:

@@ -14,19 +14,19 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/leadflow/leadflow/events"
+	"github.com/leadflow/leadflow/shared/metrics"
 )
 
-// MetricsNamespace is the CloudWatch namespace of the metrics the functions
-// emit in embedded metric format; the dashboard searches it by metric name,
-// whatever the dimensions.
-const MetricsNamespace = "leadflow"
-
-// Metric names on the dashboard.
+// Names of the metrics the pipeline services emit (shared/pipeline, in
+// embedded metric format, namespace metrics.Namespace) that the dashboard
+// shows. It searches them by name, whatever their dimensions.
 const (
-	MetricSpeedToLead      = "SpeedToLead" // form submitted → owner notified
-	MetricStageChanged     = "StageChanged"
-	MetricLeadRouted       = "LeadRouted"
-	MetricEnrichmentFailed = "EnrichmentFailed"
+	metricSpeedToLead        = "speed_to_lead" // form submitted → owner notified, ms
+	metricLeadsCaptured      = "leads_captured"
+	metricStageChanges       = "stage_changes"
+	metricLeadsRouted        = "leads_routed"
+	metricEnrichmentFailures = "enrichment_failures"
+	metricSLAAlerts          = "sla_alerts"
 )
 
 // alarmTopic is the SNS topic every alarm notifies.
@@ -62,7 +62,7 @@ func newDashboard(scope constructs.Construct, r *resources, fns map[string]awsla
 	five := awscdk.Duration_Minutes(jsii.Number(5))
 	search := func(metric, stat, label string) awscloudwatch.IMetric {
 		return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
-			Expression: jsii.String(fmt.Sprintf(`SEARCH('Namespace="%s" MetricName="%s"', '%s', 300)`, MetricsNamespace, metric, stat)),
+			Expression: jsii.String(fmt.Sprintf(`SEARCH('Namespace="%s" MetricName="%s"', '%s', 300)`, metrics.Namespace, metric, stat)),
 			Label:      &label,
 			Period:     five,
 		})
@@ -82,12 +82,12 @@ func newDashboard(scope constructs.Construct, r *resources, fns map[string]awsla
 	awscloudwatch.NewDashboard(scope, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
 		Widgets: &[]*[]awscloudwatch.IWidget{
 			{
-				graph("Speed to lead (ms)", search(MetricSpeedToLead, "p50", "p50"), search(MetricSpeedToLead, "p90", "p90")),
-				graph("Stage changes", search(MetricStageChanged, "Sum", "stage changes")),
+				graph("Speed to lead (ms)", search(metricSpeedToLead, "p50", "p50"), search(metricSpeedToLead, "p90", "p90")),
+				graph("Leads captured and stage changes", search(metricLeadsCaptured, "Sum", "captured"), search(metricStageChanges, "Sum", "stage changes")),
 			},
 			{
-				graph("Leads routed", search(MetricLeadRouted, "Sum", "routed")),
-				graph("Enrichment failures", search(MetricEnrichmentFailed, "Sum", "failures")),
+				graph("Leads routed and SLA alerts", search(metricLeadsRouted, "Sum", "routed"), search(metricSLAAlerts, "Sum", "SLA alerts")),
+				graph("Enrichment failures", search(metricEnrichmentFailures, "Sum", "failures")),
 			},
 			{
 				graph("Dead-letter queue depth", depth...),

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 
 	"github.com/leadflow/leadflow/infra/stack"
+	"github.com/leadflow/leadflow/shared/config"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden template")
@@ -37,21 +38,19 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// Test inputs that show in the template.
-var (
-	testCORSOrigins = []string{"https://www.example.com"}
-	testSender      = "leads@example.com"
-)
+// testSender is the SES identity of the test stack.
+const testSender = "leads@example.com"
 
 // synthesized is the stack as `cdk synth` would write it, made once per
 // test binary because a synthesis costs seconds.
 type synthesized struct {
 	tpl          cfnTemplate
+	config       *config.Config
 	assert       assertions.Template
 	templateFile string
 	messages     []*cxapi.SynthesisMessage
-	placeholders bool // the functions were placeholders, not functions/<name>
-	took         time.Duration
+	placeholders bool          // the functions were placeholders, not functions/<name>
+	built, took  time.Duration // config check and build; synthesis
 }
 
 var (
@@ -74,21 +73,29 @@ func doSynth() (*synthesized, error) {
 	if err != nil {
 		return nil, err
 	}
-	bundles, placeholders, err := buildBundles(root)
+	moduleDir, placeholders, err := functionsModule(root)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.Load(filepath.Join(root, stack.ConfigFileName))
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: strPtr(filepath.Join(tmpRoot, "cdk.out"))})
-	s := stack.NewLeadflowStack(app, "Leadflow", &stack.LeadflowStackProps{
-		Bundles:     bundles,
-		CORSOrigins: testCORSOrigins,
+	s, err := stack.AddLeadflow(context.Background(), app, "Leadflow", stack.AppOptions{
+		ModuleDir:   moduleDir,
+		ConfigFile:  filepath.Join(root, stack.ConfigFileName),
+		BuildDir:    filepath.Join(tmpRoot, "bundles"),
 		SenderEmail: testSender,
 		AlarmEmail:  "ops@example.com",
 	})
-	stack.Check(app)
+	if err != nil {
+		return nil, err
+	}
+	built := time.Since(start)
 	art := app.Synth(nil).GetStackArtifact(s.ArtifactId())
-	took := time.Since(start)
+	took := time.Since(start) - built
 	raw, err := json.Marshal(art.Template())
 	if err != nil {
 		return nil, err
@@ -107,42 +114,31 @@ func doSynth() (*synthesized, error) {
 	}
 	return &synthesized{
 		tpl:          tpl,
+		config:       cfg,
 		assert:       assertions.Template_FromJSON(&asMap, nil),
 		templateFile: file,
 		messages:     *art.Messages(),
 		placeholders: placeholders,
+		built:        built,
 		took:         took,
 	}, nil
 }
 
-// buildBundles builds the real functions when every functions/<name>/main.go
-// exists, else placeholders from a temporary module (reported by the
+// functionsModule returns the repository when every functions/<name>/main.go
+// exists, else a temporary module of placeholder functions (reported by the
 // placeholders result), so the stack can be tested before the handlers land.
-func buildBundles(root string) (map[string]string, bool, error) {
+func functionsModule(root string) (dir string, placeholders bool, err error) {
 	names := stack.FunctionNames()
-	moduleDir, placeholders := root, false
 	for _, n := range names {
 		if _, err := os.Stat(filepath.Join(root, "functions", n, "main.go")); err != nil {
 			placeholders = true
 		}
 	}
-	if placeholders {
-		moduleDir = filepath.Join(tmpRoot, "placeholders")
-		if err := writePlaceholderModule(moduleDir, names); err != nil {
-			return nil, false, err
-		}
+	if !placeholders {
+		return root, false, nil
 	}
-	config := filepath.Join(root, stack.ConfigFileName)
-	if _, err := os.Stat(config); err != nil {
-		config = filepath.Join(tmpRoot, "placeholder.yaml")
-		if err := os.WriteFile(config, []byte("# placeholder config\n"), 0o644); err != nil {
-			return nil, false, err
-		}
-	}
-	bundles, err := stack.BuildFunctions(context.Background(), stack.BuildOptions{
-		ModuleDir: moduleDir, Names: names, OutDir: filepath.Join(tmpRoot, "bundles"), ConfigFile: config,
-	})
-	return bundles, placeholders, err
+	dir = filepath.Join(tmpRoot, "placeholders")
+	return dir, true, writePlaceholderModule(dir, names)
 }
 
 func writePlaceholderModule(dir string, names []string) error {

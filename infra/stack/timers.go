@@ -44,7 +44,7 @@ func newTimerMachine(stack awscdk.Stack, id string, fn awslambda.IFunction, alar
 		JitterStrategy: awsstepfunctions.JitterType_FULL,
 	})
 	next := awsstepfunctions.NewPass(stack, jsii.String(id+"Next"), &awsstepfunctions.PassProps{
-		StateName:  jsii.String("Next"),
+		StateName:  jsii.String("Advance"),
 		InputPath:  jsii.String("$.result.next_at"),
 		ResultPath: jsii.String("$.at"),
 	})

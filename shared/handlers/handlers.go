@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	awsevents "github.com/aws/aws-lambda-go/events"
 
@@ -33,10 +34,24 @@ type recordFunc func(ctx context.Context, env events.Envelope, d events.Detail) 
 // queue, where it can be inspected.
 func consumer(name events.Consumer, log *slog.Logger, fn recordFunc) SQSHandler {
 	return func(ctx context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+		// Records run concurrently: their writes and publishes then share
+		// commits (and PutEvents round trips) instead of queueing one by one.
+		failed := make([]bool, len(ev.Records))
+		var wg sync.WaitGroup
+		for i, rec := range ev.Records {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := handleRecord(ctx, fn, rec); err != nil {
+					log.WarnContext(ctx, "record failed", "consumer", string(name), "message_id", rec.MessageId, "code", lead.ErrorCode(err), "err", err.Error())
+					failed[i] = true
+				}
+			}()
+		}
+		wg.Wait()
 		var resp awsevents.SQSEventResponse
-		for _, rec := range ev.Records {
-			if err := handleRecord(ctx, fn, rec); err != nil {
-				log.WarnContext(ctx, "record failed", "consumer", string(name), "message_id", rec.MessageId, "code", lead.ErrorCode(err), "err", err.Error())
+		for i, rec := range ev.Records {
+			if failed[i] {
 				resp.BatchItemFailures = append(resp.BatchItemFailures, awsevents.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
 			}
 		}

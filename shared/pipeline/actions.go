@@ -161,8 +161,9 @@ func (s *Service) RecordOutcome(ctx context.Context, o Outcome) (*lead.Lead, err
 	})
 }
 
-// Erase deletes every item of a lead, stops its timers, deletes what a
-// Notifier or Mailer that is a LeadDeleter kept of it, and publishes
+// Erase deletes every item of a lead, stops its timers, deletes what any
+// port that is a LeadDeleter kept of it (the local outbox, timers and
+// queues), and publishes
 // lead.erased (which carries the id only). Returns ENOTFOUND for an unknown
 // lead.
 func (s *Service) Erase(ctx context.Context, leadID string) error {
@@ -176,7 +177,7 @@ func (s *Service) Erase(ctx context.Context, leadID string) error {
 		}
 	}
 	// Before the lead goes, so that a failure here can be retried.
-	for _, sent := range []any{s.Notifier, s.Mailer} {
+	for _, sent := range []any{s.Notifier, s.Mailer, s.Scheduler, s.Publisher, s.Sender} {
 		if d, ok := sent.(LeadDeleter); ok {
 			if err := d.Delete(ctx, leadID); err != nil {
 				return fmt.Errorf("erase sent messages of lead %s: %w", leadID, err)

@@ -144,8 +144,9 @@ type Mailer interface {
 	Send(ctx context.Context, e Email) error
 }
 
-// LeadDeleter is implemented by a Notifier or Mailer that keeps what it sent
-// (the local outbox): Erase has it delete every entry of the lead. Deleting
+// LeadDeleter is implemented by a port adapter that keeps items naming a
+// lead (the local outbox, timers and queues): Erase has it delete every
+// entry of the lead. Deleting
 // a lead without entries is not an error.
 type LeadDeleter interface {
 	Delete(ctx context.Context, leadID string) error

@@ -31,7 +31,7 @@ func (s *Service) Enrich(ctx context.Context, leadID, trigger, correlation strin
 		return s.flush(ctx, l)
 	}
 	res := EnrichResult{Status: lead.EnrichmentSkipped}
-	if s.Enricher != nil && !l.Suppressed() {
+	if s.Enricher != nil {
 		res, err = s.Enricher.Enrich(ctx, EnrichRequest{Lead: l, Fields: s.Rules.RuleFields})
 		if err != nil {
 			// The lead goes on unenriched; the failure is on the record.
@@ -85,6 +85,9 @@ func (s *Service) updateAccount(ctx context.Context, domain string, v map[string
 	}
 	if x, ok := v["country"].(string); ok && x != "" {
 		a.Country = x
+	}
+	if x, ok := v["tech"].([]string); ok && len(x) > 0 {
+		a.Tech = x
 	}
 	a.UpdatedAt = now
 	if err := s.Store.PutAccount(ctx, a); err != nil {

@@ -106,6 +106,9 @@ func NewCloud(ctx context.Context, getenv func(string) string) (*Cloud, error) {
 		Log:       log,
 		Metrics:   &metrics.EMF{W: os.Stdout},
 	}
+	if svc.Enricher, err = Enricher(cfg, clock, svc.Metrics, log, sec.Get); err != nil {
+		return nil, err
+	}
 	notifiers := fanout{}
 	if id := getenv(awsenv.SlackSecret); id != "" {
 		url, err := sec.Get(ctx, id)

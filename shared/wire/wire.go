@@ -5,12 +5,17 @@
 package wire
 
 import (
+	"context"
 	"log/slog"
+	"net/http"
+	"time"
 
 	"github.com/leadflow/leadflow/shared/config"
+	"github.com/leadflow/leadflow/shared/enrich"
 	"github.com/leadflow/leadflow/shared/handlers"
 	"github.com/leadflow/leadflow/shared/ids"
 	"github.com/leadflow/leadflow/shared/metrics"
+	"github.com/leadflow/leadflow/shared/nurture"
 	"github.com/leadflow/leadflow/shared/pipeline"
 )
 
@@ -32,7 +37,29 @@ func Rules(cfg *config.Config) pipeline.Rules {
 		Router:     cfg.Routing,
 		SLA:        pipeline.SLA{AlertAfter: cfg.SLA.AlertAfter, ReassignAfter: cfg.SLA.ReassignAfter},
 		RuleFields: cfg.RuleFields(),
+		Nurture:    nurtureRules(cfg),
 	}
+}
+
+// nurtureRules converts the config's cadences for the nurture service; the
+// steps keep the config's own condition and template methods.
+func nurtureRules(cfg *config.Config) pipeline.NurtureRules {
+	cadences := make([]*nurture.Cadence, len(cfg.Nurture))
+	for i, c := range cfg.Nurture {
+		steps := make([]nurture.Step, len(c.Steps))
+		for j, s := range c.Steps {
+			steps[j] = nurture.Step{ID: s.ID, Day: s.Day, Channel: s.Channel, Template: s.Template, Applies: s.Applies, Render: s.Render}
+		}
+		cadences[i] = &nurture.Cadence{Name: c.Name, Trigger: c.Trigger, RequiresConsent: c.RequiresConsent, Repeat: c.Repeat, Steps: steps}
+	}
+	return pipeline.NurtureRules{Cadences: cadences, EnrichMaxAge: cfg.Enrichment.MaxAge}
+}
+
+// Enricher builds the provider waterfall of the config.
+func Enricher(cfg *config.Config, clock pipeline.Clock, m pipeline.Metrics, log *slog.Logger, secrets func(ctx context.Context, name string) (string, error)) (*enrich.Waterfall, error) {
+	return enrich.New(cfg.Enrichment, cfg.FS, enrich.Options{
+		Clock: clock, HTTPClient: &http.Client{Timeout: 30 * time.Second}, Secrets: secrets, Metrics: m, Logger: log,
+	})
 }
 
 // NewIDs returns the identifier generator.

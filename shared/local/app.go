@@ -159,6 +159,9 @@ func (a *App) open() error {
 		Log:       a.opts.Log,
 		Metrics:   wire.NewMetrics(a.opts.Log),
 	}
+	if a.Service.Enricher, err = wire.Enricher(a.Config, a.clock, a.Service.Metrics, a.opts.Log, nil); err != nil {
+		return fmt.Errorf("enrichment: %w", err)
+	}
 	if a.opts.Wrap != nil {
 		a.opts.Wrap(a.Service)
 	}

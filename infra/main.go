@@ -3,7 +3,8 @@
 // for Lambda and synthesizes the stack. Context values (-c key=value):
 // config (path of the config file, default leadflow.yaml), senderEmail (an
 // address or domain to send email from), alarmEmail (subscribed to alarms),
-// stack (the stack name, default Leadflow).
+// slack=true (owner notifications to a Slack webhook), stack (the stack
+// name, default Leadflow).
 package main
 
 import (
@@ -50,6 +51,7 @@ func run(app awscdk.App) error {
 		BuildDir:    filepath.Join(root, "bin", "lambda"),
 		SenderEmail: value("senderEmail", ""),
 		AlarmEmail:  value("alarmEmail", ""),
+		Slack:       value("slack", "") == "true",
 	})
 	return err
 }

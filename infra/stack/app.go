@@ -18,8 +18,9 @@ type AppOptions struct {
 	ConfigFile string
 	// BuildDir receives the function bundles.
 	BuildDir string
-	// SenderEmail and AlarmEmail: see LeadflowStackProps.
+	// SenderEmail, AlarmEmail and Slack: see LeadflowStackProps.
 	SenderEmail, AlarmEmail string
+	Slack                   bool
 	// Stack props such as the environment.
 	awscdk.StackProps
 }
@@ -34,10 +35,13 @@ func AddLeadflow(ctx context.Context, app awscdk.App, id string, o AppOptions) (
 	if err != nil {
 		return nil, fmt.Errorf("invalid config:\n%w", err)
 	}
-	var deps []string
+	var deps, secrets []string
 	for _, p := range cfg.Enrichment.Providers {
 		if p.Kind == config.ProviderDataset {
 			deps = append(deps, p.Dataset)
+		}
+		if p.Secret != "" {
+			secrets = append(secrets, p.Secret)
 		}
 	}
 	bundles, err := BuildFunctions(ctx, BuildOptions{
@@ -51,11 +55,13 @@ func AddLeadflow(ctx context.Context, app awscdk.App, id string, o AppOptions) (
 		return nil, err
 	}
 	stack := NewLeadflowStack(app, id, &LeadflowStackProps{
-		StackProps:  o.StackProps,
-		Bundles:     bundles,
-		CORSOrigins: cfg.CORSOrigins,
-		SenderEmail: o.SenderEmail,
-		AlarmEmail:  o.AlarmEmail,
+		StackProps:      o.StackProps,
+		Bundles:         bundles,
+		CORSOrigins:     cfg.CORSOrigins,
+		SenderEmail:     o.SenderEmail,
+		AlarmEmail:      o.AlarmEmail,
+		Slack:           o.Slack,
+		ProviderSecrets: secrets,
 	})
 	Check(app)
 	return stack, nil

@@ -33,8 +33,8 @@ const (
 	AccessTable Access = 1 << iota
 	// AccessPublish: events:PutEvents on the bus.
 	AccessPublish
-	// AccessSendEnrich: sqs:SendMessage to the enrich queue (the sweep's
-	// batches bypass the bus).
+	// AccessSendEnrich: sqs:SendMessage to the enrich queue (re-enrichment
+	// requests of the sweep and of nurture starts bypass the bus).
 	AccessSendEnrich
 	// AccessNurtureTimers: start and stop nurture state machine executions.
 	AccessNurtureTimers
@@ -42,11 +42,12 @@ const (
 	AccessSLATimers
 	// AccessEmail: ses:SendEmail from the sender identity.
 	AccessEmail
-	// AccessSlackSecret: read the Slack webhook secret.
+	// AccessSlackSecret: read the Slack webhook secret (when Slack is on).
 	AccessSlackSecret
-	// AccessProviderSecret: read the enrichment/CRM provider keys secret.
-	AccessProviderSecret
-	// AccessWebhookSecret: read the HMAC key of /v1/events and /v1/outcomes.
+	// AccessProviderSecrets: read the secrets that the config's enrichment
+	// providers name.
+	AccessProviderSecrets
+	// AccessWebhookSecret: read the keys of the signed public routes.
 	AccessWebhookSecret
 )
 
@@ -81,12 +82,13 @@ const writer = AccessTable | AccessPublish
 // needs. A consumer missing here gets no data access at all, which the tests
 // refuse.
 var consumerAccess = map[events.Consumer]Access{
-	events.ConsumerEnrich:  writer | AccessProviderSecret,
-	events.ConsumerScore:   writer,
-	events.ConsumerRoute:   writer | AccessSLATimers,
-	events.ConsumerNotify:  writer | AccessEmail | AccessSlackSecret,
-	events.ConsumerNurture: writer | AccessNurtureTimers,
-	events.ConsumerCRMSync: AccessTable | AccessProviderSecret,
+	events.ConsumerEnrich: writer | AccessProviderSecrets,
+	events.ConsumerScore:  writer,
+	events.ConsumerRoute:  writer | AccessSLATimers,
+	events.ConsumerNotify: writer | AccessEmail | AccessSlackSecret,
+	// A nurture start asks for re-enrichment straight on the enrich queue.
+	events.ConsumerNurture: writer | AccessNurtureTimers | AccessSendEnrich,
+	events.ConsumerCRMSync: writer,
 }
 
 // Functions returns the one declaration of leadflow's functions: the HTTP

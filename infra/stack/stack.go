@@ -47,6 +47,13 @@ type LeadflowStackProps struct {
 	SenderEmail string
 	// AlarmEmail, when set, subscribes to the alarm topic.
 	AlarmEmail string
+	// Slack makes a secret for the Slack incoming-webhook URL and tells
+	// notify and sla to post there; set the URL right after deploying.
+	Slack bool
+	// ProviderSecrets are the Secrets Manager names that the config's
+	// enrichment providers read their credentials from; enrich may read
+	// exactly these.
+	ProviderSecrets []string
 	// ThrottleRate and ThrottleBurst limit the API's default stage; zero
 	// means DefaultThrottleRate and DefaultThrottleBurst.
 	ThrottleRate, ThrottleBurst float64
@@ -62,8 +69,8 @@ type resources struct {
 	sla       awsstepfunctions.StateMachine
 	identity  awsses.EmailIdentity // nil without SenderEmail
 	sender    string
-	slack     awssecretsmanager.Secret
-	providers awssecretsmanager.Secret
+	slack     awssecretsmanager.Secret // nil without Slack
+	providers []awssecretsmanager.ISecret
 	webhook   awssecretsmanager.Secret
 	// groups hold each function's resources (function, logs, queues,
 	// alarms) under one construct named after it.
@@ -108,7 +115,7 @@ func NewLeadflowStack(scope constructs.Construct, id string, props *LeadflowStac
 		sender: props.SenderEmail,
 		groups: map[string]constructs.Construct{},
 	}
-	newSecrets(stack, r)
+	newSecrets(stack, r, props)
 	if props.SenderEmail != "" {
 		identity := awsses.Identity_Domain(&props.SenderEmail)
 		if strings.Contains(props.SenderEmail, "@") {
@@ -163,9 +170,10 @@ func NewLeadflowStack(scope constructs.Construct, id string, props *LeadflowStac
 	}
 	output(stack, "NurtureStateMachineArn", r.nurture.StateMachineArn(), "nurture timers")
 	output(stack, "SlaStateMachineArn", r.sla.StateMachineArn(), "SLA timers")
-	output(stack, "SlackSecretArn", r.slack.SecretArn(), "set to the Slack incoming-webhook URL")
-	output(stack, "ProviderSecretArn", r.providers.SecretArn(), "set to a JSON object of enrichment and CRM provider keys")
-	output(stack, "WebhookSecretArn", r.webhook.SecretArn(), "HMAC key that signs POST /v1/events and /v1/outcomes")
+	if r.slack != nil {
+		output(stack, "SlackSecretArn", r.slack.SecretArn(), "set to the Slack incoming-webhook URL")
+	}
+	output(stack, "WebhookSecretArn", r.webhook.SecretArn(), "JSON keys of the signed routes: hmac_secret, api_keys, linkedin_secret")
 	output(stack, "AlarmTopicArn", alarms.TopicArn(), "SNS topic of every alarm")
 	return stack
 }
@@ -201,18 +209,32 @@ func newTable(scope constructs.Construct) awsdynamodb.Table {
 	return table
 }
 
-func newSecrets(scope constructs.Construct, r *resources) {
-	secret := func(id, description string) awssecretsmanager.Secret {
-		s := awssecretsmanager.NewSecret(scope, jsii.String(id), &awssecretsmanager.SecretProps{Description: jsii.String(description)})
-		suppress(s, "AwsSolutions-SMG4", "holds a third-party credential (Slack webhook URL, provider API keys) or a key shared with "+
-			"webhook senders: a rotation Lambda cannot renew those without the third party, so operators rotate them (docs/deploy.md)")
-		return s
+func newSecrets(stack awscdk.Stack, r *resources, props *LeadflowStackProps) {
+	rotation := func(s constructs.IConstruct) {
+		suppress(s, "AwsSolutions-SMG4", "holds a third-party credential (Slack webhook URL) or keys shared with webhook "+
+			"senders: a rotation Lambda cannot renew those without the third party, so operators rotate them (docs/deploy.md)")
 	}
-	r.slack = secret("SlackWebhook", "leadflow: Slack incoming-webhook URL for owner notifications")
-	r.providers = secret("ProviderKeys", "leadflow: JSON object of enrichment and CRM provider API keys")
-	// The generated random value is usable as is: senders of signed
-	// webhooks read it from here.
-	r.webhook = secret("WebhookKey", "leadflow: HMAC key of POST /v1/events and /v1/outcomes")
+	// The shape shared/wire reads, with a random HMAC secret: usable as
+	// deployed, API keys and the LinkedIn secret are added by the operator.
+	r.webhook = awssecretsmanager.NewSecret(stack, jsii.String("WebhookKeys"), &awssecretsmanager.SecretProps{
+		Description: jsii.String("leadflow: keys of POST /v1/events, /v1/outcomes and /v1/sources/linkedin"),
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			SecretStringTemplate: jsii.String(`{"api_keys":[],"linkedin_secret":""}`),
+			GenerateStringKey:    jsii.String("hmac_secret"),
+			ExcludePunctuation:   jsii.Bool(true),
+			PasswordLength:       jsii.Number(48),
+		},
+	})
+	rotation(r.webhook)
+	if props.Slack {
+		r.slack = awssecretsmanager.NewSecret(stack, jsii.String("SlackWebhook"), &awssecretsmanager.SecretProps{
+			Description: jsii.String("leadflow: Slack incoming-webhook URL for owner notifications"),
+		})
+		rotation(r.slack)
+	}
+	for i, name := range props.ProviderSecrets {
+		r.providers = append(r.providers, awssecretsmanager.Secret_FromSecretNameV2(stack, jsii.String(fmt.Sprintf("ProviderSecret%d", i)), jsii.String(name)))
+	}
 }
 
 // newFunction makes one Lambda function with its log group, grants and
@@ -285,15 +307,18 @@ func grant(fn awslambda.Function, r *resources, access Access) {
 		r.identity.GrantSendEmail(fn)
 		set(awsenv.SenderEmail, &r.sender)
 	}
-	secrets := []struct {
-		bit    Access
-		secret awssecretsmanager.Secret
-		env    string
-	}{{AccessSlackSecret, r.slack, awsenv.SlackSecret}, {AccessProviderSecret, r.providers, awsenv.ProviderSecrets}, {AccessWebhookSecret, r.webhook, awsenv.WebhookSecret}}
-	for _, s := range secrets {
-		if access&s.bit != 0 {
-			s.secret.GrantRead(fn, nil)
-			set(s.env, s.secret.SecretArn())
+	if access&AccessWebhookSecret != 0 {
+		r.webhook.GrantRead(fn, nil)
+		set(awsenv.WebhookSecret, r.webhook.SecretArn())
+	}
+	if access&AccessSlackSecret != 0 && r.slack != nil {
+		r.slack.GrantRead(fn, nil)
+		set(awsenv.SlackSecret, r.slack.SecretArn())
+	}
+	if access&AccessProviderSecrets != 0 {
+		// The providers name their secrets in the config; no variable.
+		for _, s := range r.providers {
+			s.GrantRead(fn, nil)
 		}
 	}
 }

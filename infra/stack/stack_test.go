@@ -82,7 +82,6 @@ func TestGrants(t *testing.T) {
 		{stack.AccessSLATimers, "states:StartExecution", awsenv.SLAMachine},
 		{stack.AccessEmail, "ses:SendEmail", awsenv.SenderEmail},
 		{stack.AccessSlackSecret, "secretsmanager:GetSecretValue", awsenv.SlackSecret},
-		{stack.AccessProviderSecret, "secretsmanager:GetSecretValue", awsenv.ProviderSecrets},
 		{stack.AccessWebhookSecret, "secretsmanager:GetSecretValue", awsenv.WebhookSecret},
 	}
 	for _, f := range stack.Functions() {
@@ -107,7 +106,7 @@ func TestGrants(t *testing.T) {
 				"sqs:SendMessage":               stack.AccessSendEnrich,
 				"states:StartExecution":         stack.AccessNurtureTimers | stack.AccessSLATimers,
 				"ses:SendEmail":                 stack.AccessEmail,
-				"secretsmanager:GetSecretValue": stack.AccessSlackSecret | stack.AccessProviderSecret | stack.AccessWebhookSecret,
+				"secretsmanager:GetSecretValue": stack.AccessSlackSecret | stack.AccessWebhookSecret,
 			}
 			for action, bits := range denied {
 				if f.Access&bits == 0 && actions[action] {

@@ -89,6 +89,7 @@ func doSynth() (*synthesized, error) {
 		BuildDir:    filepath.Join(tmpRoot, "bundles"),
 		SenderEmail: testSender,
 		AlarmEmail:  "ops@example.com",
+		Slack:       true,
 	})
 	if err != nil {
 		return nil, err

@@ -84,8 +84,9 @@ const writer = AccessTable | AccessPublish
 var consumerAccess = map[events.Consumer]Access{
 	events.ConsumerEnrich: writer | AccessProviderSecrets,
 	events.ConsumerScore:  writer,
-	events.ConsumerRoute:  writer | AccessSLATimers,
-	events.ConsumerNotify: writer | AccessEmail | AccessSlackSecret,
+	events.ConsumerRoute:  writer,
+	// Telling the owner starts the owner's SLA timer.
+	events.ConsumerNotify: writer | AccessEmail | AccessSlackSecret | AccessSLATimers,
 	// A nurture start asks for re-enrichment straight on the enrich queue.
 	events.ConsumerNurture: writer | AccessNurtureTimers | AccessSendEnrich,
 	events.ConsumerCRMSync: writer,
@@ -107,7 +108,8 @@ func Functions() []Function {
 			},
 		},
 		{
-			Name: "api", Trigger: TriggerInternalAPI, Access: writer | AccessNurtureTimers | AccessSLATimers,
+			// Contacted and erasure stop the SLA timer.
+			Name: "api", Trigger: TriggerInternalAPI, Access: writer | AccessSLATimers,
 			Routes: []Route{
 				{"GET", "/v1/leads/{id}"},
 				{"GET", "/v1/leads"},
@@ -123,7 +125,8 @@ func Functions() []Function {
 		fns = append(fns, Function{Name: string(r.Consumer), Trigger: TriggerQueue, Access: consumerAccess[r.Consumer]})
 	}
 	return append(fns,
-		Function{Name: "touch", Trigger: TriggerNurtureTimer, Access: writer | AccessEmail},
+		// A touch is an email to the lead or a task notification to a rep.
+		Function{Name: "touch", Trigger: TriggerNurtureTimer, Access: writer | AccessEmail | AccessSlackSecret},
 		Function{Name: "sla", Trigger: TriggerSLATimer, Access: writer | AccessEmail | AccessSlackSecret},
 		Function{Name: "sweep", Trigger: TriggerDaily, Access: AccessTable | AccessSendEnrich},
 	)

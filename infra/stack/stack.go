@@ -296,6 +296,12 @@ func grant(fn awslambda.Function, r *resources, access Access) {
 		env string
 	}{{AccessNurtureTimers, r.nurture, awsenv.NurtureMachine}, {AccessSLATimers, r.sla, awsenv.SLAMachine}}
 	for _, t := range timers {
+		if access&t.bit != 0 && t.sm == nil {
+			// A timer task made before the machines: its machine would
+			// depend on it and it on its machine.
+			awscdk.Annotations_Of(fn).AddError(jsii.String("a timer task cannot start timers: that would be a circular dependency"))
+			continue
+		}
 		if access&t.bit != 0 {
 			t.sm.GrantStartExecution(fn)
 			// Cancel stops the execution named by the timer key.

@@ -143,13 +143,17 @@ func asInt(v any) int {
 // plus lead.stage_changed when the stage moved. Idempotent: the same state
 // and clock give the same score, and nothing is written when nothing changed.
 func (s *Service) Score(ctx context.Context, leadID, correlation string) error {
-	acts, err := s.Store.Activities(ctx, leadID)
-	if err != nil {
-		return fmt.Errorf("activities of lead %s: %w", leadID, err)
-	}
 	now := s.Clock.Now().UTC()
 	var acct *lead.Account
-	_, err = s.mutate(ctx, leadID, func(cur *lead.Lead) ([]events.Detail, bool, error) {
+	_, err := s.mutate(ctx, leadID, func(cur *lead.Lead) ([]events.Detail, bool, error) {
+		// Read after the lead, on every attempt: an event stored since
+		// then bumps the lead, so the conditional write fails and the
+		// activities are read again. Read before, a slow delivery would
+		// overwrite a newer score with one missing that event.
+		acts, err := s.Store.Activities(ctx, leadID)
+		if err != nil {
+			return nil, false, fmt.Errorf("activities of lead %s: %w", leadID, err)
+		}
 		if acct == nil && cur.Domain != "" {
 			a, err := s.Store.GetAccount(ctx, cur.Domain)
 			if err != nil && !lead.IsCode(err, lead.ENOTFOUND) {

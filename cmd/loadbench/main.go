@@ -15,6 +15,8 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -27,17 +29,38 @@ import (
 
 var busWorkers, batch *int
 
+var exit int
+
 func main() {
+	defer func() { os.Exit(exit) }()
 	n := flag.Int("n", 5000, "form posts to send")
 	rate := flag.Float64("rate", 2000, "offered rate, posts per second")
 	workers := flag.Int("concurrency", 64, "client connections")
 	label := flag.String("label", "", "label printed with the results")
 	busWorkers = flag.Int("bus-concurrency", 32, "handlers per queue")
 	batch = flag.Int("batch", 10, "records per handler call")
+	profile := flag.String("blockprofile", "", "write a blocking profile to this file")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		if f, err := os.Create(*cpuprofile); err == nil {
+			_ = pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+	}
+	if *profile != "" {
+		runtime.SetBlockProfileRate(int(time.Millisecond))
+		defer func() {
+			f, err := os.Create(*profile)
+			if err == nil {
+				_ = pprof.Lookup("block").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
 	if err := run(*n, *rate, *workers, *label); err != nil {
 		fmt.Fprintln(os.Stderr, "loadbench:", err)
-		os.Exit(1)
+		exit = 1
 	}
 }
 
@@ -119,6 +142,7 @@ func run(n int, rate float64, workers int, label string) error {
 
 	var lat []time.Duration
 	routed := 0
+	stages := map[string]int{}
 	for i, id := range ids {
 		if id == "" {
 			continue
@@ -127,7 +151,8 @@ func run(n int, rate float64, workers int, label string) error {
 		if err != nil {
 			return fmt.Errorf("read lead: %w", err)
 		}
-		if l.Stage == lead.StageSQL && l.Owner != "" {
+		stages[string(l.Stage)+"/"+l.Enrichment.Status+"/"+fmt.Sprint(l.Owner != "")]++
+		if l.Stage == lead.StageSQL && l.Routed() {
 			routed++
 			lat = append(lat, l.RoutedAt.Sub(sent[i]))
 		}
@@ -146,7 +171,7 @@ func run(n int, rate float64, workers int, label string) error {
 	fmt.Printf("loadbench %s: speed-to-route p50 %s  p95 %s  p99 %s  max %s\n", label,
 		pct(0.50).Round(time.Microsecond), pct(0.95).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), pct(1).Round(time.Microsecond))
 	if routed != n {
-		return fmt.Errorf("%d of %d leads routed", routed, n)
+		return fmt.Errorf("%d of %d leads routed; stage/enrichment/owned: %v; queues %+v", routed, n, stages, app.Bus.Stats())
 	}
 	return nil
 }

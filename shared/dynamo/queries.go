@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/leadflow/leadflow/shared/lead"
 )
@@ -17,6 +18,30 @@ import (
 // OwnerQueue returns the open leads (stage sql or sal) of an owner, highest
 // score first, at most limit (0 means no limit), from the owner index.
 // Returns EUNAVAILABLE on a transient failure.
+// OpenLeads counts the owner's items in the owner index (Select COUNT: no
+// item is returned). The index is eventually consistent, like OwnerQueue.
+func (s *Store) OpenLeads(ctx context.Context, owner string) (int, error) {
+	in := &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		IndexName:                 aws.String(IndexOwner),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": AttrOwnerPK},
+		ExpressionAttributeValues: item{":pk": str(ownerPK(owner))},
+		Select:                    types.SelectCount,
+	}
+	n := 0
+	p := dynamodb.NewQueryPaginator(s.db, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return 0, s.translate("open leads of owner "+owner, err)
+		}
+		n += int(page.Count)
+	}
+	return n, nil
+}
+
+// OwnerQueue lists the owner's open leads from the owner index.
 func (s *Store) OwnerQueue(ctx context.Context, owner string, limit int) ([]*lead.Lead, error) {
 	in := &dynamodb.QueryInput{
 		TableName:                 &s.table,

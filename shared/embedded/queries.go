@@ -15,6 +15,24 @@ import (
 // OwnerQueue returns the owner's leads in stage sql or sal, highest score
 // first, at most limit (0 means no limit). Returns EINVALID for a negative
 // limit.
+// OpenLeads counts the owner's index entries; no lead is decoded.
+func (s *Store) OpenLeads(ctx context.Context, owner string) (int, error) {
+	prefix := ownerPrefix(owner)
+	n := 0
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketByOwner).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("open leads of %s: %w", owner, err)
+	}
+	return n, nil
+}
+
+// OwnerQueue lists the owner's open leads from the owner index.
 func (s *Store) OwnerQueue(ctx context.Context, owner string, limit int) ([]*lead.Lead, error) {
 	if limit < 0 {
 		return nil, fmt.Errorf("owner queue %s: %w", owner, lead.FieldError("limit", "is negative"))

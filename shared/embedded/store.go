@@ -16,6 +16,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/leadflow/leadflow/shared/internal/groupcommit"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/pipeline"
 )
@@ -35,12 +36,6 @@ var (
 
 var allBuckets = [][]byte{bucketLeads, bucketEmails, bucketActivities, bucketActivityIDs, bucketAccounts, bucketOnce, bucketCounters, bucketByOwner, bucketByActivity}
 
-// DefaultBatchDelay is how long a write waits for others to share its commit.
-// A commit here costs two fsyncs; a window of about one commit lets a burst
-// of handlers share it while a lone write is barely delayed (bbolt's own
-// default, 10 ms, would dominate a lone write's latency).
-const DefaultBatchDelay = time.Millisecond
-
 // maxKeyLen bounds ids, emails, domains and keys; DynamoDB's sort-key limit
 // is 1024 bytes, so nothing valid there is refused here.
 const maxKeyLen = 1024
@@ -50,8 +45,9 @@ const maxKeyLen = 1024
 // read or written, after Close, or when ctx is done, and EINVALID for an
 // empty or oversized key (id, email, domain, owner, counter or once key).
 type Store struct {
-	db  *bolt.DB
-	now func() time.Time
+	db     *bolt.DB
+	commit *groupcommit.Committer
+	now    func() time.Time
 }
 
 var _ pipeline.Store = (*Store)(nil)
@@ -60,17 +56,12 @@ var _ pipeline.Store = (*Store)(nil)
 type Option func(*options)
 
 type options struct {
-	clock      pipeline.Clock
-	batchDelay time.Duration
+	clock pipeline.Clock
 }
 
 // WithClock makes the store read the time from c to expire PutOnce records,
 // so that an accelerated or manual clock applies to them too.
 func WithClock(c pipeline.Clock) Option { return func(o *options) { o.clock = c } }
-
-// WithBatchDelay sets how long a write waits for concurrent writes to share
-// its commit (DefaultBatchDelay if unset).
-func WithBatchDelay(d time.Duration) Option { return func(o *options) { o.batchDelay = d } }
 
 type systemClock struct{}
 
@@ -79,7 +70,7 @@ func (systemClock) Now() time.Time { return time.Now() }
 // Open opens or creates the store file at path. Returns EUNAVAILABLE if the
 // file cannot be opened or another Store holds it for 2 s.
 func Open(path string, opts ...Option) (*Store, error) {
-	o := options{clock: systemClock{}, batchDelay: DefaultBatchDelay}
+	o := options{clock: systemClock{}}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -89,7 +80,6 @@ func Open(path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, &lead.Error{Code: lead.EUNAVAILABLE, Message: "open store file", Err: err}
 	}
-	db.MaxBatchDelay = o.batchDelay
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -102,12 +92,17 @@ func Open(path string, opts ...Option) (*Store, error) {
 		_ = db.Close()
 		return nil, &lead.Error{Code: lead.EUNAVAILABLE, Message: "initialise store file", Err: err}
 	}
-	return &Store{db: db, now: o.clock.Now}, nil
+	// A commit costs two fsyncs: the committer commits a lone write at once
+	// and gathers everything arriving meanwhile into the next commit, so a
+	// burst of handlers shares them (bbolt's Batch window would delay a lone
+	// write and split a burst into small commits).
+	return &Store{db: db, commit: groupcommit.New(db), now: o.clock.Now}, nil
 }
 
 // Close closes the file once running transactions end. Calls after Close
 // return EUNAVAILABLE.
 func (s *Store) Close() error {
+	s.commit.Close()
 	if err := s.db.Close(); err != nil {
 		return &lead.Error{Code: lead.EUNAVAILABLE, Message: "close store file", Err: err}
 	}
@@ -128,7 +123,7 @@ func (s *Store) update(ctx context.Context, fn func(*bolt.Tx) error) error {
 		return canceled(err)
 	}
 	var outcome error
-	err := s.db.Batch(func(tx *bolt.Tx) error {
+	err := s.commit.Do(func(tx *bolt.Tx) error {
 		outcome = nil
 		err := fn(tx)
 		if isDomain(err) {

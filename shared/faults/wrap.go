@@ -122,6 +122,10 @@ func (f *store) OwnerQueue(ctx context.Context, owner string, limit int) ([]*lea
 	return value(f.in, Store, "owner queue", false, func() ([]*lead.Lead, error) { return f.s.OwnerQueue(ctx, owner, limit) })
 }
 
+func (f *store) OpenLeads(ctx context.Context, owner string) (int, error) {
+	return value(f.in, Store, "open leads", false, func() (int, error) { return f.s.OpenLeads(ctx, owner) })
+}
+
 func (f *store) InactiveSince(ctx context.Context, t time.Time, cursor string, limit int) ([]*lead.Lead, string, error) {
 	var next string
 	page, err := value(f.in, Store, "inactive since", false, func() ([]*lead.Lead, error) {

@@ -158,6 +158,9 @@ func (a *App) open() error {
 		IDs:       wire.NewIDs(a.clock),
 		Log:       a.opts.Log,
 		Metrics:   wire.NewMetrics(a.opts.Log),
+		// One process serves every handler: published events are cleared
+		// by the lead's next write, saving a write per hop.
+		DeferClear: true,
 	}
 	if a.Service.Enricher, err = wire.Enricher(a.Config, a.clock, a.Service.Metrics, a.opts.Log, nil); err != nil {
 		return fmt.Errorf("enrichment: %w", err)

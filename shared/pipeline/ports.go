@@ -64,6 +64,9 @@ type Store interface {
 	// OwnerQueue returns the open leads of an owner (stage sql or sal),
 	// highest score first, at most limit (0 means no limit).
 	OwnerQueue(ctx context.Context, owner string, limit int) ([]*lead.Lead, error)
+	// OpenLeads counts the owner's open leads (those OwnerQueue lists)
+	// without reading them: routing checks capacity on every decision.
+	OpenLeads(ctx context.Context, owner string) (int, error)
 	// InactiveSince pages through leads whose LastActivityAt is before t,
 	// oldest first, at most limit per page; pass the returned cursor to get
 	// the next page ("" when done). It never scans leads active since t.

@@ -27,7 +27,7 @@ func (c *storeCounters) Next(pool string) int64 {
 	return n
 }
 
-// storeLoads counts a rep's open leads from the owner queue.
+// storeLoads counts a rep's open leads through the store's owner index.
 type storeLoads struct {
 	ctx   context.Context
 	store Store
@@ -35,11 +35,11 @@ type storeLoads struct {
 }
 
 func (l *storeLoads) OpenLeads(rep string) int {
-	q, err := l.store.OwnerQueue(l.ctx, rep, 0)
+	n, err := l.store.OpenLeads(l.ctx, rep)
 	if err != nil && l.err == nil {
 		l.err = fmt.Errorf("open leads of %s: %w", rep, err)
 	}
-	return len(q)
+	return n
 }
 
 // decide runs the router for a lead, excluding some reps.

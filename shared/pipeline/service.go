@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/leadflow/leadflow/events"
@@ -65,7 +66,15 @@ type Service struct {
 	Log       *slog.Logger
 	Metrics   Metrics
 
-	inflight sync.Map // ids of events this process is publishing
+	// DeferClear leaves published events on the lead until its next write
+	// instead of clearing them with a write of their own. Only for a single
+	// process serving every handler of a lead (the local runtime), which
+	// knows what it published; Lambda functions clear at once.
+	DeferClear bool
+
+	inflight   sync.Map // ids of events this process is publishing
+	published  sync.Map // ids published but maybe still on the lead (DeferClear)
+	remembered atomic.Int64
 }
 
 // Metrics counts what operators watch (embedded metric format in AWS).
@@ -128,24 +137,32 @@ func (s *Service) stage(l *lead.Lead, details []events.Detail) error {
 // flush publishes the lead's pending events and clears them from the lead.
 // Events another goroutine of this process is already publishing are left
 // to it, so concurrent handlers of one lead do not publish them twice; events
-// left by a crashed process are published by whoever reads them next.
+// left by a crashed process are published by whoever reads them next. With
+// DeferClear the cleared list is not written now: the lead's next write
+// carries it, and until then this process remembers what it published.
 func (s *Service) flush(ctx context.Context, l *lead.Lead) error {
 	if len(l.Pending) == 0 {
 		return nil
 	}
 	var envs []events.Envelope
 	mine := map[string]bool{}
+	kept := l.Pending[:0:0]
 	for _, raw := range l.Pending {
 		var env events.Envelope
 		if err := json.Unmarshal(raw, &env); err != nil {
 			return fmt.Errorf("decode pending event of lead %s: %w", l.ID, err)
 		}
+		if _, done := s.published.Load(env.ID); done {
+			continue
+		}
+		kept = append(kept, raw)
 		if _, busy := s.inflight.LoadOrStore(env.ID, true); busy {
 			continue
 		}
 		mine[env.ID] = true
 		envs = append(envs, env)
 	}
+	l.Pending = kept
 	defer func() {
 		for id := range mine {
 			s.inflight.Delete(id)
@@ -157,21 +174,17 @@ func (s *Service) flush(ctx context.Context, l *lead.Lead) error {
 	if err := s.Publisher.Publish(ctx, envs...); err != nil {
 		return fmt.Errorf("publish events of lead %s: %w", l.ID, err)
 	}
+	if s.DeferClear {
+		s.remember(mine)
+		l.Pending = without(l.Pending, mine)
+		return nil
+	}
 	for attempt := 0; attempt < maxConflictRetries; attempt++ {
-		kept := l.Pending[:0:0]
-		for _, raw := range l.Pending {
-			var env struct {
-				ID string `json:"id"`
-			}
-			if json.Unmarshal(raw, &env) == nil && mine[env.ID] {
-				continue
-			}
-			kept = append(kept, raw)
-		}
-		if len(kept) == len(l.Pending) {
+		rest := without(l.Pending, mine)
+		if len(rest) == len(l.Pending) {
 			return nil
 		}
-		l.Pending = kept
+		l.Pending = rest
 		err := s.Store.UpdateLead(ctx, l)
 		if err == nil {
 			return nil
@@ -188,6 +201,35 @@ func (s *Service) flush(ctx context.Context, l *lead.Lead) error {
 	// Still pending after repeated conflicts: a later flush publishes them
 	// again, which consumers tolerate.
 	return nil
+}
+
+// maxRemembered bounds the published-event memory of DeferClear; past it the
+// memory starts over, and a forgotten event may be published once more.
+const maxRemembered = 200_000
+
+func (s *Service) remember(ids map[string]bool) {
+	if s.remembered.Add(int64(len(ids))) > maxRemembered {
+		s.published.Clear()
+		s.remembered.Store(int64(len(ids)))
+	}
+	for id := range ids {
+		s.published.Store(id, true)
+	}
+}
+
+// without returns the pending events whose ids are not in ids.
+func without(pending []json.RawMessage, ids map[string]bool) []json.RawMessage {
+	out := pending[:0:0]
+	for _, raw := range pending {
+		var env struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(raw, &env) == nil && ids[env.ID] {
+			continue
+		}
+		out = append(out, raw)
+	}
+	return out
 }
 
 // header returns the common header of an event about l.

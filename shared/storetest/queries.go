@@ -58,10 +58,20 @@ func testOwnerQueue(t *testing.T, newStore newStoreFunc) {
 			if diff := cmp.Diff(st.ben, ids(ownerQueue(t, s, "rep-ben", st.limit))); diff != "" {
 				t.Errorf("OwnerQueue(rep-ben, %d) (-want +got):\n%s", st.limit, diff)
 			}
+			if st.limit == 0 {
+				for owner, want := range map[string]int{"rep-ana": len(st.ana), "rep-ben": len(st.ben)} {
+					if n, err := s.OpenLeads(t.Context(), owner); err != nil || n != want {
+						t.Errorf("OpenLeads(%s) = %d, %v; want %d", owner, n, err, want)
+					}
+				}
+			}
 		})
 	}
 	if got := ownerQueue(t, s, "rep-cy", 0); len(got) != 0 {
 		t.Errorf("OwnerQueue of an owner without leads = %v, want none", ids(got))
+	}
+	if n, err := s.OpenLeads(t.Context(), "rep-cy"); err != nil || n != 0 {
+		t.Errorf("OpenLeads of an owner without leads = %d, %v; want 0", n, err)
 	}
 }
 

@@ -104,7 +104,9 @@ type sent struct {
 	cancels map[string]bool
 }
 
-func newSent() *sent { return &sent{keys: map[string]bool{}, byKind: map[string]int{}, cancels: map[string]bool{}} }
+func newSent() *sent {
+	return &sent{keys: map[string]bool{}, byKind: map[string]int{}, cancels: map[string]bool{}}
+}
 
 func (s *sent) record(kind, key string) {
 	s.mu.Lock()

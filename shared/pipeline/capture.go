@@ -100,39 +100,50 @@ func (s *Service) Capture(ctx context.Context, sub Submission) (CaptureResult, e
 	l.CreatedAt, l.UpdatedAt, l.LastActivityAt = now, now, now
 	l.Enrichment.Status = lead.EnrichmentPending
 
+	// The activity goes first so that a lead, once visible, already has its
+	// submission; a new lead is created with its lead.captured pending.
+	act.LeadID = leadID
+	if _, err := s.Store.AddActivity(ctx, act); err != nil {
+		return CaptureResult{}, fmt.Errorf("record form submission of lead %s: %w", leadID, err)
+	}
+	if err := s.stage(l, []events.Detail{events.Captured{Header: s.header(l, sub.CorrelationID), Source: source, Form: form.Name, Created: true, ActivityID: act.ID}}); err != nil {
+		return CaptureResult{}, err
+	}
 	created, leadID, err := s.ensureLead(ctx, l)
 	if err != nil {
 		return CaptureResult{}, err
 	}
-	act.LeadID = leadID
-	if _, err := s.Store.AddActivity(ctx, act); err != nil {
-		return CaptureResult{}, fmt.Errorf("record form submission of lead %s: %w", leadID, err)
+	if created {
+		s.count("leads_captured", 1, "source", source)
+		return CaptureResult{LeadID: leadID, Created: true}, s.flush(ctx, l)
+	}
+	if act.LeadID != leadID {
+		// The email belongs to a lead created concurrently under another id.
+		act.LeadID = leadID
+		if _, err := s.Store.AddActivity(ctx, act); err != nil {
+			return CaptureResult{}, fmt.Errorf("record form submission of lead %s: %w", leadID, err)
+		}
 	}
 	// Every accepted call publishes (again, on a retry): a crash after the
 	// writes above but before the publish must not leave the lead stuck, and
 	// consumers are idempotent.
 	_, err = s.mutate(ctx, leadID, func(cur *lead.Lead) ([]events.Detail, bool, error) {
 		h := s.header(cur, sub.CorrelationID)
-		if !created {
-			merge(cur, l)
-			if now.After(cur.LastActivityAt) {
-				cur.LastActivityAt = now
-			}
+		merge(cur, l)
+		if now.After(cur.LastActivityAt) {
+			cur.LastActivityAt = now
 		}
 		// Until enrichment has run the lead is still "captured": a retry
 		// re-publishes that, never skipping enrichment.
-		if created || cur.Enrichment.Status == lead.EnrichmentPending {
-			return []events.Detail{events.Captured{Header: h, Source: source, Form: form.Name, Created: created, ActivityID: act.ID}}, true, nil
+		if cur.Enrichment.Status == lead.EnrichmentPending {
+			return []events.Detail{events.Captured{Header: h, Source: source, Form: form.Name, ActivityID: act.ID}}, true, nil
 		}
 		return []events.Detail{events.ActivityRecorded{Header: h, ActivityID: act.ID, ActivityType: act.Type}}, true, nil
 	})
 	if err != nil {
 		return CaptureResult{}, err
 	}
-	if created {
-		s.count("leads_captured", 1, "source", source)
-	}
-	return CaptureResult{LeadID: leadID, Created: created}, nil
+	return CaptureResult{LeadID: leadID}, nil
 }
 
 // ensureLead creates l unless a lead with its ID or email exists, and returns

@@ -94,7 +94,7 @@ func (s *Service) Route(ctx context.Context, leadID, correlation string) error {
 		}
 	}
 	now := s.Clock.Now().UTC()
-	_, err = s.mutate(ctx, leadID, func(cur *lead.Lead) ([]events.Detail, bool, error) {
+	_, err = s.mutateFrom(ctx, leadID, l, func(cur *lead.Lead) ([]events.Detail, bool, error) {
 		if cur.Routed() || cur.Stage != lead.StageSQL {
 			return nil, false, nil
 		}

@@ -91,8 +91,17 @@ const maxConflictRetries = 8
 // (Lead.Pending) and published after, so a crash between the two loses
 // nothing: the next call for the lead publishes what is pending.
 func (s *Service) mutate(ctx context.Context, id string, fn func(l *lead.Lead) ([]events.Detail, bool, error)) (*lead.Lead, error) {
+	return s.mutateFrom(ctx, id, nil, fn)
+}
+
+// mutateFrom is mutate starting from a copy of the lead the caller has just
+// read, saving a read; a conflict re-reads it.
+func (s *Service) mutateFrom(ctx context.Context, id string, read *lead.Lead, fn func(l *lead.Lead) ([]events.Detail, bool, error)) (*lead.Lead, error) {
 	for attempt := 0; ; attempt++ {
-		l, err := s.Store.GetLead(ctx, id)
+		l, err := read, error(nil)
+		if l == nil || attempt > 0 {
+			l, err = s.Store.GetLead(ctx, id)
+		}
 		if err != nil {
 			return nil, err
 		}

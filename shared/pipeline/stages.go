@@ -42,7 +42,7 @@ func (s *Service) Enrich(ctx context.Context, leadID, trigger, correlation strin
 		s.count("enrichment_failures", 1, "trigger", trigger)
 	}
 	now := s.Clock.Now().UTC()
-	_, err = s.mutate(ctx, leadID, func(cur *lead.Lead) ([]events.Detail, bool, error) {
+	_, err = s.mutateFrom(ctx, leadID, l, func(cur *lead.Lead) ([]events.Detail, bool, error) {
 		if trigger == TriggerNew && cur.Enrichment.Status != lead.EnrichmentPending && cur.Enrichment.Status != "" {
 			return nil, false, nil
 		}

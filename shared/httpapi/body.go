@@ -63,6 +63,9 @@ func checkJSON(body []byte) error {
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {
+			if len(stack) > 0 {
+				return lead.Errorf(lead.EINVALID, "invalid JSON: unexpected end of input")
+			}
 			break
 		}
 		if err != nil {

@@ -477,3 +477,131 @@ func TestInternalRoutesNeedToken(t *testing.T) {
 		}
 	}
 }
+
+// mqlLead captures a lead and sends the behaviour that takes it to mql (65
+// points, fit 25) without reaching sql.
+func mqlLead(h *harness, email string) string {
+	h.t.Helper()
+	id := h.submit("contact-us", map[string]string{
+		"email": email, "first_name": "Riley", "title": "Director of Marketing", "company": "Adatum",
+		"employees": "200", "industry": "saas", "country": "US", "state": "CA", "consent": "yes",
+	}, nil)
+	h.settle()
+	now := h.app.Clock().Now()
+	evs := []pipeline.BehaviourEvent{
+		{Email: email, Type: "page_view", URL: "/pricing", OccurredAt: now.Add(-3 * time.Hour).Format(time.RFC3339)},
+		{Email: email, Type: "page_view", URL: "/demo", OccurredAt: now.Add(-2 * time.Hour).Format(time.RFC3339)},
+		{Email: email, Type: "page_view", URL: "/demo", OccurredAt: now.Add(-time.Hour).Format(time.RFC3339)},
+	}
+	for i := 0; i < 5; i++ {
+		evs = append(evs, pipeline.BehaviourEvent{Email: email, Type: "email_open", OccurredAt: now.Add(-time.Duration(i+1) * time.Minute).Format(time.RFC3339)})
+	}
+	h.events(evs...)
+	h.settle()
+	if v := h.lead(id); v.Stage != lead.StageMQL {
+		h.t.Fatalf("lead did not reach mql: stage %s total %g", v.Stage, v.Score.Total)
+	}
+	return id
+}
+
+func emails(entries []outbox.Entry) int {
+	n := 0
+	for _, e := range entries {
+		if e.Kind == "email" {
+			n++
+		}
+	}
+	return n
+}
+
+func TestMQLLeadEntersNurtureThroughTheRuntime(t *testing.T) {
+	h := newHarness(t, nil)
+	id := mqlLead(h, "riley@adatum-cloud.com")
+	if err := h.app.Advance(context.Background(), 25*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	v := h.lead(id)
+	if len(v.Touches) != 1 || v.Touches[0].Channel != "email" {
+		t.Fatalf("touches after a day = %+v, want the day-1 email", v.Touches)
+	}
+	if n := emails(h.outbox(id)); n != 1 {
+		t.Fatalf("%d emails in the outbox after a day, want 1", n)
+	}
+	// A reply stops the cadence: nothing more is sent in the next three weeks.
+	h.events(pipeline.BehaviourEvent{Email: "riley@adatum-cloud.com", Type: "email_reply"})
+	h.settle()
+	if err := h.app.Advance(context.Background(), 21*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if n := emails(h.outbox(id)); n != 1 {
+		t.Fatalf("%d emails after a reply, want still 1", n)
+	}
+}
+
+func TestSLAAlertsThenReassignsAndContactStopsIt(t *testing.T) {
+	h := newHarness(t, nil)
+	id := h.submit("demo-request", vpOfSales("sla@northwind-analytics.com"), nil)
+	h.settle()
+	first := h.lead(id)
+	if first.Owner == nil {
+		t.Fatal("not routed")
+	}
+	owner := *first.Owner
+	kinds := func() map[string]int {
+		out := map[string]int{}
+		for _, e := range h.outbox(id) {
+			out[e.Notice+">"+e.To]++
+		}
+		return out
+	}
+	if err := h.app.Advance(context.Background(), 4*time.Hour+time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if v := h.lead(id); *v.Owner != owner {
+		t.Fatalf("owner changed before 24 h: %s", *v.Owner)
+	}
+	team, _ := h.app.Config.Routing.TeamOf(owner)
+	if kinds()[pipeline.NotifySLAWarning+">"+team.Manager] != 1 {
+		t.Fatalf("no SLA alert to manager %s after 4 h: %v", team.Manager, kinds())
+	}
+	if err := h.app.Advance(context.Background(), 20*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	v := h.lead(id)
+	if v.Owner == nil || *v.Owner == owner {
+		t.Fatalf("after 24 h owner = %v, want a different rep than %s", v.Owner, owner)
+	}
+	got := kinds()
+	if got[pipeline.NotifyOwnerAssigned+">"+*v.Owner] != 1 || got[pipeline.NotifyReassigned+">"+owner] != 1 {
+		t.Fatalf("reassignment not told to both reps: %v", got)
+	}
+	// The new owner makes contact: no further alert or reassignment.
+	status, _ := h.internal("POST", "/v1/leads/"+id+"/contacted", nil)
+	if status != 200 {
+		t.Fatalf("contacted: %d", status)
+	}
+	before := len(h.outbox(id))
+	if err := h.app.Advance(context.Background(), 48*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if after := h.lead(id); *after.Owner != *v.Owner || len(h.outbox(id)) != before {
+		t.Fatalf("SLA went on after contact: owner %s, %d → %d messages", *after.Owner, before, len(h.outbox(id)))
+	}
+}
+
+func TestDisqualifyWithoutReasonIs422(t *testing.T) {
+	h := newHarness(t, nil)
+	id := h.submit("demo-request", vpOfSales("dq@northwind-analytics.com"), nil)
+	h.settle()
+	status, out := h.internal("POST", "/v1/leads/"+id+"/disqualify", map[string]string{})
+	if status != http.StatusUnprocessableEntity || !strings.Contains(fmt.Sprint(out), "reason") {
+		t.Fatalf("disqualify without reason: %d %v, want 422 naming reason", status, out)
+	}
+	status, _ = h.internal("POST", "/v1/leads/"+id+"/disqualify", map[string]string{"reason": "student project"})
+	if status != 200 {
+		t.Fatalf("disqualify with reason: %d", status)
+	}
+	if v := h.lead(id); v.Stage != lead.StageDisqualified {
+		t.Fatalf("stage %s, want disqualified", v.Stage)
+	}
+}

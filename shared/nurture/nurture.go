@@ -291,8 +291,17 @@ type Trigger struct {
 // only by another one started by a stage higher in the funnel (general →
 // qualification on mql); a lead that falls back a stage keeps its cadence.
 func Start(cadences []*Cadence, st *lead.NurtureState, l *lead.Lead, acts []lead.Activity, tr Trigger, now time.Time) *Cadence {
-	if st != nil && (tr.FirstOnly || !st.StartedAt.Before(tr.At)) {
-		return nil
+	if st != nil {
+		// A redelivered trigger never restarts a cadence that has ended; one
+		// at the very instant a running cadence started (a frozen clock) may
+		// still promote it.
+		stale := !st.StartedAt.Before(tr.At)
+		if st.Running() {
+			stale = st.StartedAt.After(tr.At)
+		}
+		if tr.FirstOnly || stale {
+			return nil
+		}
 	}
 	for _, c := range cadences {
 		if !slices.Contains(c.Trigger, l.Stage) || len(c.Steps) == 0 {

@@ -39,6 +39,7 @@ type Config struct {
 	SLA           SLA
 	Nurture       []*Cadence
 	Enrichment    Enrichment
+	CRM           CRM
 	Scenarios     []Scenario
 	// FS resolves the relative paths the config names (datasets): the
 	// config file's directory, or the embedded files for Default.
@@ -193,6 +194,7 @@ func (b *builder) build() {
 	b.sla()
 	b.nurture()
 	b.enrichment()
+	b.crm()
 	b.scenarios()
 }
 

@@ -23,6 +23,7 @@ type rawConfig struct {
 	SLA         rawSLA               `yaml:"sla"`
 	Nurture     rawNurture           `yaml:"nurture"`
 	Enrichment  rawEnrichment        `yaml:"enrichment"`
+	CRM         rawCRM               `yaml:"crm"`
 	Scenarios   []rawScenario        `yaml:"scenarios"`
 }
 

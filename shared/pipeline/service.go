@@ -61,6 +61,7 @@ type Service struct {
 	Notifier  Notifier
 	Mailer    Mailer
 	Enricher  Enricher // nil: leads go on unenriched
+	CRM       CRM      // nil: CRM sync acknowledges without sending
 	Clock     Clock
 	IDs       IDs
 	Log       *slog.Logger

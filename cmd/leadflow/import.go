@@ -101,10 +101,11 @@ func readRows(r io.Reader) ([]importRow, error) {
 		if errors.Is(err, io.EOF) {
 			return rows, nil
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			return nil, err
 		}
+		// After the error check: FieldPos panics when the read failed.
+		line, _ := cr.FieldPos(0)
 		fields := make(map[string]string, len(header))
 		for i, v := range rec {
 			if i < len(header) && header[i] != "" && v != "" {

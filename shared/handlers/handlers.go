@@ -123,6 +123,8 @@ func (s *Set) Consumer(c events.Consumer) (SQSHandler, error) {
 		}
 	case events.ConsumerNurture:
 		fn = s.nurture()
+	case events.ConsumerCRMSync:
+		fn = svc.SyncCRM
 	default:
 		if h, ok := s.Extra[c]; ok {
 			return h, nil

@@ -17,6 +17,9 @@ node-deps: $(NODE_STAMP)
 # npm ci only when the lockfile or package.json changed since the last install.
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
+	@# npm packages ship Go template files; a go.mod of their own keeps them
+	@# out of this module's ./... (tests, vet, tidy).
+	@printf 'module leadflow.invalid/node_modules\n' > node_modules/go.mod
 	@touch $@
 
 synth: node-deps

@@ -44,6 +44,9 @@ type Config struct {
 	// FS resolves the relative paths the config names (datasets): the
 	// config file's directory, or the embedded files for Default.
 	FS fs.FS
+
+	// Model is the predictive layer the scoring adds; nil without one.
+	Model *Predictive
 }
 
 // Form is a capture form: its field map, required fields and honeypot.
@@ -189,6 +192,7 @@ func (b *builder) build() {
 	b.cors()
 	b.forms()
 	b.sources()
+	b.model()
 	b.scoring()
 	b.routing()
 	b.sla()
@@ -268,7 +272,7 @@ func (b *builder) sources() {
 func (b *builder) scoring() {
 	rs := b.raw.Scoring
 	spec := scoring.Spec{
-		Version: b.raw.Version, Window: rs.Window.D(), DecayEvery: rs.DecayEvery.D(),
+		Version: b.raw.Version, Window: rs.Window.D(), DecayEvery: rs.DecayEvery.D(), Predictor: b.predictor(),
 		Thresholds: scoring.Thresholds{
 			Engaged: rs.Thresholds.Engaged, MQL: rs.Thresholds.MQL, MQLFloor: rs.Thresholds.MQLFloor,
 			SQL: rs.Thresholds.SQL, SQLMinFit: rs.Thresholds.SQLMinFit, FastTrack: rs.Thresholds.SQLFastTrack,

@@ -19,6 +19,7 @@ type rawConfig struct {
 	Forms       map[string]rawForm   `yaml:"forms"`
 	Sources     map[string]rawSource `yaml:"sources"`
 	Scoring     rawScoring           `yaml:"scoring"`
+	Model       *rawModel            `yaml:"model"`
 	Routing     routing.Config       `yaml:"routing"`
 	SLA         rawSLA               `yaml:"sla"`
 	Nurture     rawNurture           `yaml:"nurture"`

@@ -73,7 +73,33 @@ type Spec struct {
 	// rule says NoDecay. DecayEvery halves points per full period of age.
 	Window     time.Duration
 	DecayEvery time.Duration
+	// Predictor, when set, adds the predicted layer (SPEC §5's predictive
+	// model) to every score; nil keeps the rules-only score.
+	Predictor Predictor
 }
+
+// Predictor computes the predicted component of a score from the same
+// inputs as the rules. It must be safe for concurrent use and must not fail:
+// a value it cannot compute counts as missing.
+type Predictor interface {
+	Predict(l *lead.Lead, a *lead.Account, acts []lead.Activity, now time.Time) Prediction
+}
+
+// Prediction is a predictor's contribution to a score.
+type Prediction struct {
+	Points float64 // added to the total and to Score.Predicted
+	// Reasons explain Points; their points sum to Points.
+	Reasons []lead.Reason
+	// Missing lists the required inputs the lead lacks. The points still
+	// count towards engaged and mql, but not towards sql: a lead whose
+	// prediction rests on defaults goes to qualification, not to sales.
+	Missing []string
+}
+
+// CodeModelGuard is the zero-point reason recording that required model
+// inputs are missing; NextStage then judges sql on the total without the
+// predicted points.
+const CodeModelGuard = "model:missing_required"
 
 // Problem is one thing wrong with a Spec. Path locates it inside the
 // scoring section ("rules[3].when", "thresholds.mql"); Rule is the rule's
@@ -334,6 +360,14 @@ func (m *Model) Score(l *lead.Lead, a *lead.Account, acts []lead.Activity, now t
 			s.Intent += st.points
 		case lead.LayerTiming:
 			s.Timing += st.points
+		}
+	}
+	if p := m.spec.Predictor; p != nil {
+		pr := p.Predict(l, a, acts, now)
+		s.Predicted, s.Total = pr.Points, s.Total+pr.Points
+		s.Reasons = append(s.Reasons, pr.Reasons...)
+		if len(pr.Missing) > 0 {
+			s.Reasons = append(s.Reasons, lead.Reason{Code: CodeModelGuard, Layer: lead.LayerPredicted, Detail: "missing " + strings.Join(pr.Missing, ", ")})
 		}
 	}
 	return s

@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -16,7 +17,8 @@ import (
 // and "" when nothing changes, otherwise the new stage and its cause, e.g.
 // "score 62 ≥ mql 60". The fast track (a demo request with enough fit) is
 // read from the activities at now, so it holds exactly while a matching
-// activity is inside the intent window.
+// activity is inside the intent window. When the score carries
+// CodeModelGuard, sql is judged on the total without the predicted points.
 func (m *Model) NextStage(cur lead.Stage, s lead.Score, routed bool, acts []lead.Activity, now time.Time) (lead.Stage, string) {
 	switch cur {
 	case lead.StageNew, lead.StageEngaged, lead.StageMQL, lead.StageSQL:
@@ -31,8 +33,12 @@ func (m *Model) NextStage(cur lead.Stage, s lead.Score, routed bool, acts []lead
 	if s.Total >= t.MQL {
 		target, cause = lead.StageMQL, fmt.Sprintf("score %s ≥ mql %s", num(s.Total), num(t.MQL))
 	}
+	sqlTotal := s.Total
+	if slices.ContainsFunc(s.Reasons, func(r lead.Reason) bool { return r.Code == CodeModelGuard }) {
+		sqlTotal -= s.Predicted
+	}
 	if s.Fit >= t.SQLMinFit {
-		if s.Total >= t.SQL {
+		if sqlTotal >= t.SQL {
 			target, cause = lead.StageSQL, fmt.Sprintf("score %s ≥ sql %s with fit %s ≥ %s", num(s.Total), num(t.SQL), num(s.Fit), num(t.SQLMinFit))
 		} else if code := m.fastTracked(acts, now); code != "" {
 			target, cause = lead.StageSQL, fmt.Sprintf("%s with fit %s ≥ %s", code, num(s.Fit), num(t.SQLMinFit))

@@ -189,7 +189,7 @@ func (b *builder) crmFields(r rawCRM, sys crmSystem, known bool) {
 		case known && !sys.property.MatchString(prop):
 			b.ix.at(p, "%q is not %s", prop, sys.propertyHint)
 		case seen[prop] != "":
-			b.ix.at(p, "property %q is already the target of %s", prop, seen[prop])
+			b.ix.at(p, "property %q is also the target of %s", prop, seen[prop])
 		}
 		seen[prop] = f
 	}

@@ -14,13 +14,15 @@ import (
 	awsevents "github.com/aws/aws-lambda-go/events"
 
 	"github.com/leadflow/leadflow/events"
+	"github.com/leadflow/leadflow/shared/console"
 	"github.com/leadflow/leadflow/shared/httpapi"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/outbox"
 )
 
 // Handler serves the API routes through the same handler API Gateway
-// invokes, plus local-only operator routes under /v1/_ (token required).
+// invokes, local-only operator routes under /v1/_ (token required), and the
+// operator console under /console/ (GET / redirects there).
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -46,6 +48,9 @@ func (a *App) Handler() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "idle"})
 	}))
+	// The operator console (token login) at /; everything else is the API.
+	mux.Handle(console.Prefix, console.New(console.Options{Service: a.Service, Config: a.Config, Timers: a.Timers, DLQ: a.Bus, Token: a.opts.Token, Log: a.opts.Log}))
+	mux.Handle("GET /{$}", http.RedirectHandler(console.Prefix, http.StatusFound))
 	mux.Handle("/", http.HandlerFunc(a.serveAPI))
 	return mux
 }

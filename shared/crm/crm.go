@@ -103,8 +103,8 @@ type wallClock struct{}
 func (wallClock) Now() time.Time { return time.Now() }
 
 // New returns a Client for an enabled CRM config. Returns EINVALID when the
-// config has no URL, when secret_env names an unset variable, or when it
-// names a secret and Options.Secrets is nil.
+// config has no URL or no secret, or names a secret and Options.Secrets is
+// nil. A secret_env variable is read when a request is signed.
 func New(cfg config.CRM, opts Options) (*Client, error) {
 	if !cfg.Enabled() {
 		return nil, lead.Errorf(lead.EINVALID, "crm: no url configured")
@@ -138,12 +138,15 @@ func New(cfg config.CRM, opts Options) (*Client, error) {
 		}
 		c.secret = func(ctx context.Context) (string, error) { return opts.Secrets(ctx, cfg.Secret) }
 	case cfg.SecretEnv != "":
-		// Read once: a local run sets its environment before it starts.
-		v := opts.Getenv(cfg.SecretEnv)
-		if v == "" {
-			return nil, lead.Errorf(lead.EINVALID, "crm: %s is not set: it holds the secret that signs CRM requests", cfg.SecretEnv)
+		// Read on each request, not here: an unset variable then fails the
+		// CRM records only (to the dead-letter queue, with this message),
+		// not the start of every function sharing the wiring.
+		c.secret = func(context.Context) (string, error) {
+			if v := opts.Getenv(cfg.SecretEnv); v != "" {
+				return v, nil
+			}
+			return "", lead.Errorf(lead.EINVALID, "%s is not set: it holds the secret that signs CRM requests", cfg.SecretEnv)
 		}
-		c.secret = func(context.Context) (string, error) { return v, nil }
 	default:
 		return nil, lead.Errorf(lead.EINVALID, "crm: needs secret_env or secret to sign requests")
 	}

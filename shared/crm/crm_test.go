@@ -279,7 +279,7 @@ func TestWithoutOwnersRepIDsAreSent(t *testing.T) {
 	}
 }
 
-func TestSecretFromTheSecretStore(t *testing.T) {
+func TestSigningSecret(t *testing.T) {
 	tests := []struct {
 		name     string
 		secrets  func(context.Context, string) (string, error)
@@ -299,13 +299,16 @@ func TestSecretFromTheSecretStore(t *testing.T) {
 			return "", lead.Errorf(lead.ENOTFOUND, "no such secret")
 		}, lead.EINVALID, 0},
 		{"secret empty", func(context.Context, string) (string, error) { return "", nil }, lead.EINVALID, 0},
+		{"environment variable unset", nil, lead.EINVALID, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := crmtest.NewServer(t, secret)
 			cfg := hubspot(srv.URL)
-			cfg.SecretEnv, cfg.Secret = "", "leadflow/crm"
-			c, err := crm.New(cfg, crm.Options{Secrets: tc.secrets, Clock: fixedClock{}})
+			if tc.secrets != nil {
+				cfg.SecretEnv, cfg.Secret = "", "leadflow/crm"
+			}
+			c, err := crm.New(cfg, crm.Options{Secrets: tc.secrets, Getenv: func(string) string { return "" }, Clock: fixedClock{}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -334,7 +337,6 @@ func TestNewRefusesAnUnusableConfig(t *testing.T) {
 		want string
 	}{
 		{"no url", func(c *config.CRM) { c.URL = "" }, crm.Options{}, "no url"},
-		{"env unset", func(c *config.CRM) {}, crm.Options{Getenv: func(string) string { return "" }}, "CRM_SECRET is not set"},
 		{"secret without reader", func(c *config.CRM) { c.SecretEnv, c.Secret = "", "leadflow/crm" }, crm.Options{}, "Options.Secrets"},
 		{"no secret at all", func(c *config.CRM) { c.SecretEnv = "" }, crm.Options{}, "needs secret_env or secret"},
 	}

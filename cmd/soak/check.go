@@ -149,3 +149,66 @@ func checkLead(ctx context.Context, app *local.App, p plan, l *lead.Lead, notes 
 	}
 	return ok
 }
+
+// checkNurture checks the touches nurture sent while the clock ran: none
+// twice (one email or task per touch key), and none after the lead left
+// nurture (unsubscribed, bounced, routed, disqualified or sales-accepted
+// before the touch).
+func checkNurture(ctx context.Context, app *local.App, d *driver, sum *summary) error {
+	entries, err := app.Outbox.List(ctx, outbox.Filter{})
+	if err != nil {
+		return err
+	}
+	keys := map[string]int{}
+	byLead := map[string][]outbox.Entry{}
+	sum.emails = 0
+	for _, e := range entries {
+		keys[e.Kind+"/"+e.Key]++
+		if e.Kind == outbox.KindEmail || e.Notice == pipeline.NotifyTask {
+			byLead[e.LeadID] = append(byLead[e.LeadID], e)
+		}
+		if e.Kind == outbox.KindEmail {
+			sum.emails++
+		}
+	}
+	for k, n := range keys {
+		if n > 1 {
+			sum.touchesWrong += n - 1
+			sum.problem("outbox key %s sent %d times", k, n)
+		}
+	}
+	for i, p := range d.plans {
+		sent := byLead[d.ids[i]]
+		sum.touches += len(sent)
+		if len(sent) == 0 {
+			continue
+		}
+		l, err := app.Store.GetLead(ctx, d.ids[i])
+		if err != nil {
+			return err
+		}
+		// Every exit below happened at the soak's start, before the clock
+		// ran, so any touch after it is one too many.
+		exit := ""
+		switch {
+		case len(p.negatives) > 0:
+			exit = string(p.negatives[0].typ)
+		case l.Consent == lead.ConsentUnsubscribed:
+			exit = "unsubscribed"
+		case p.outcome == "sales_rejected":
+			exit = "disqualified"
+		case !l.RoutedAt.IsZero() && l.RoutedAt.Before(start.Add(time.Minute)):
+			exit = "routed"
+		}
+		if exit == "" {
+			continue
+		}
+		for _, e := range sent {
+			if e.At.After(start) {
+				sum.touchesWrong++
+				sum.problem("lead %d %s: %s %q at %s after %s", p.i, l.ID, e.Kind, e.Key, e.At.Format(time.RFC3339), exit)
+			}
+		}
+	}
+	return nil
+}

@@ -55,6 +55,7 @@ type options struct {
 	workers int
 	timeout time.Duration
 	dir     string
+	advance time.Duration
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -66,6 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	workers := fs.Int("workers", 16, "concurrent HTTP clients")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up (and fail) after this long")
 	dir := fs.String("dir", "", "data directory (default: a temporary one, removed afterwards)")
+	advance := fs.Duration("advance", 20*24*time.Hour, "after the checks, run the clock this far with faults on so nurture touches and SLA timers fire (0: skip)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -74,7 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "soak: bad flags: -leads %d, -workers %d, -faults: %v\n", *n, *workers, err)
 		return 2
 	}
-	opts := options{leads: *n, faults: fspec, seed: *seed, workers: *workers, timeout: *timeout, dir: *dir}
+	opts := options{leads: *n, faults: fspec, seed: *seed, workers: *workers, timeout: *timeout, dir: *dir, advance: *advance}
 	if opts.dir == "" {
 		tmp, err := os.MkdirTemp(scratch(), "leadflow-soak-")
 		if err != nil {
@@ -203,7 +205,58 @@ func soak(ctx context.Context, opts options, stderr io.Writer) (*summary, error)
 	if err := check(ctx, app, d, published, sum); err != nil {
 		return sum, fmt.Errorf("check: %w", err)
 	}
+	if opts.advance > 0 {
+		t0 := time.Now()
+		if err := runTimers(ctx, app, injector, opts.advance, sum); err != nil {
+			return sum, fmt.Errorf("timers: %w", err)
+		}
+		fmt.Fprintf(stderr, "soak: %-16s %6s in %s\n", "timers", opts.advance, time.Since(t0).Round(time.Millisecond))
+		if err := checkNurture(ctx, app, d, sum); err != nil {
+			return sum, fmt.Errorf("check nurture: %w", err)
+		}
+	}
 	return sum, nil
+}
+
+// runTimers moves the clock with faults on, so nurture touches and SLA
+// timers fire and fail, then finishes what failed with faults off.
+func runTimers(ctx context.Context, app *local.App, injector *faults.Injector, d time.Duration, sum *summary) error {
+	injector.SetEnabled(true)
+	if err := app.Advance(ctx, d); err != nil {
+		return err
+	}
+	injector.SetEnabled(false)
+	dead, err := app.Bus.DeadLetters("")
+	if err != nil {
+		return err
+	}
+	sum.dlq += len(dead)
+	for _, r := range events.Routes {
+		n, err := app.Bus.Redrive(ctx, r.Consumer)
+		if err != nil {
+			return err
+		}
+		sum.redriven += n
+	}
+	failed, err := app.Timers.Requeue(ctx)
+	if err != nil {
+		return err
+	}
+	sum.requeued = failed
+	// Requeued timers are due at once: a minute more fires them.
+	if err := app.Advance(ctx, time.Minute); err != nil {
+		return err
+	}
+	if dead, err = app.Bus.DeadLetters(""); err != nil {
+		return err
+	}
+	sum.dlqAfter += len(dead)
+	still, err := app.Timers.Failed()
+	if err != nil {
+		return err
+	}
+	sum.failedTimers += len(still)
+	return nil
 }
 
 // publishLog records the id of every event that reached the bus.
@@ -267,6 +320,7 @@ func forEach(ctx context.Context, n, workers int, fn func(context.Context, int) 
 type summary struct {
 	planned, accepted, resubmitted, completed int
 	dlq, redriven, dlqAfter, failedTimers     int
+	requeued, touches, touchesWrong           int
 	duplicates, lost, leftover                int
 	stageWrong, scoreWrong, routingWrong      int
 	activitiesWrong, pendingLeft              int
@@ -288,7 +342,7 @@ func (s *summary) problem(format string, args ...any) {
 func (s *summary) ok() bool {
 	return s.accepted == s.planned && s.completed == s.accepted && s.dlqAfter == 0 && s.failedTimers == 0 &&
 		s.duplicates == 0 && s.lost == 0 && s.leftover == 0 && s.stageWrong == 0 && s.scoreWrong == 0 &&
-		s.routingWrong == 0 && s.activitiesWrong == 0 && s.pendingLeft == 0
+		s.routingWrong == 0 && s.activitiesWrong == 0 && s.pendingLeft == 0 && s.touchesWrong == 0
 }
 
 func (s *summary) print(w io.Writer) {
@@ -303,6 +357,7 @@ func (s *summary) print(w io.Writer) {
 		{"in DLQ with faults on", s.dlq},
 		{"redriven", s.redriven},
 		{"in DLQ after redrive", s.dlqAfter},
+		{"timers requeued", s.requeued},
 		{"failed timers", s.failedTimers},
 		{"duplicates found", s.duplicates},
 		{"lost", s.lost},
@@ -314,15 +369,17 @@ func (s *summary) print(w io.Writer) {
 		{"unpublished events", s.pendingLeft},
 		{"owner notifications", s.notifications},
 		{"nurture emails", s.emails},
+		{"nurture touches", s.touches},
+		{"touches twice/after exit", s.touchesWrong},
 		{"HTTP retries", s.retries},
 		{"drive + settle", s.drive.Round(time.Millisecond)},
 		{"check", s.check.Round(time.Millisecond)},
 	}
-	fmt.Fprintln(w, "┌────────────────────────┬────────────┐")
+	fmt.Fprintln(w, "┌──────────────────────────┬────────────┐")
 	for _, r := range rows {
-		fmt.Fprintf(w, "│ %-22s │ %10v │\n", r.name, r.v)
+		fmt.Fprintf(w, "│ %-24s │ %10v │\n", r.name, r.v)
 	}
-	fmt.Fprintln(w, "└────────────────────────┴────────────┘")
+	fmt.Fprintln(w, "└──────────────────────────┴────────────┘")
 	var stages []string
 	for _, st := range lead.Stages {
 		if n := s.stages[st]; n > 0 {

@@ -109,6 +109,9 @@ func NewCloud(ctx context.Context, getenv func(string) string) (*Cloud, error) {
 	if svc.Enricher, err = Enricher(cfg, clock, svc.Metrics, log, sec.Get); err != nil {
 		return nil, err
 	}
+	if svc.CRM, err = CRM(cfg, clock, log, getenv, sec.Get); err != nil {
+		return nil, err
+	}
 	notifiers := fanout{}
 	if id := getenv(awsenv.SlackSecret); id != "" {
 		url, err := sec.Get(ctx, id)

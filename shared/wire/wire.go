@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/leadflow/leadflow/shared/config"
+	"github.com/leadflow/leadflow/shared/crm"
 	"github.com/leadflow/leadflow/shared/enrich"
 	"github.com/leadflow/leadflow/shared/handlers"
 	"github.com/leadflow/leadflow/shared/ids"
@@ -60,6 +61,22 @@ func Enricher(cfg *config.Config, clock pipeline.Clock, m pipeline.Metrics, log 
 	return enrich.New(cfg.Enrichment, cfg.FS, enrich.Options{
 		Clock: clock, HTTPClient: &http.Client{Timeout: 30 * time.Second}, Secrets: secrets, Metrics: m, Logger: log,
 	})
+}
+
+// CRM builds the CRM sync of the config: nil when the config names no CRM
+// URL (the crmsync consumer then acknowledges without sending). The signing
+// secret is read through getenv (secret_env) or secrets (secret, a Secrets
+// Manager id). Returns EINVALID when the config names a secret and secrets is
+// nil.
+func CRM(cfg *config.Config, clock pipeline.Clock, log *slog.Logger, getenv func(string) string, secrets func(ctx context.Context, name string) (string, error)) (pipeline.CRM, error) {
+	if !cfg.CRM.Enabled() {
+		return nil, nil
+	}
+	c, err := crm.New(cfg.CRM, crm.Options{HTTPClient: &http.Client{}, Getenv: getenv, Secrets: secrets, Clock: clock, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // NewIDs returns the identifier generator.

@@ -201,7 +201,7 @@ func TestDeliveryRetriesOnlyWhatMaySucceed(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, nil)
-			f.srv.Script(tc.script...)
+			f.srv.Script("", tc.script...)
 			var err error
 			if tc.erase {
 				err = f.client.Erase(context.Background(), pipeline.CRMErasure{Key: "EV1", LeadID: "L1", At: now})
@@ -234,7 +234,7 @@ func TestDeliveryRetriesOnlyWhatMaySucceed(t *testing.T) {
 
 func TestTimeoutIsRetried(t *testing.T) {
 	f := newFixture(t, func(c *config.CRM) { c.Timeout = 50 * time.Millisecond })
-	f.srv.Script(crmtest.Response{Hang: true})
+	f.srv.Script("", crmtest.Response{Hang: true})
 	if err := f.client.Upsert(context.Background(), update("EV1", events.LeadRouted)); err != nil {
 		t.Fatalf("Upsert after a timed-out attempt: %v", err)
 	}
@@ -356,7 +356,7 @@ func TestNewRefusesAnUnusableConfig(t *testing.T) {
 // URL (which may hold a token) or the CRM's answer.
 func TestNoPIIOrURLInLogsAndErrors(t *testing.T) {
 	f := newFixture(t, nil)
-	f.srv.Script(crmtest.Response{Status: 500}, crmtest.Response{Status: 500}, crmtest.Response{Status: 500}, crmtest.Response{Status: 400})
+	f.srv.Script("", crmtest.Response{Status: 500}, crmtest.Response{Status: 500}, crmtest.Response{Status: 500}, crmtest.Response{Status: 400})
 	var errs []error
 	errs = append(errs, f.client.Upsert(context.Background(), update("EV1", events.LeadRouted)))
 	errs = append(errs, f.client.Upsert(context.Background(), update("EV2", events.LeadRouted)))
@@ -386,7 +386,7 @@ func TestSignIsLeadflowsWebhookSignature(t *testing.T) {
 
 func TestCanceledContextStopsRetries(t *testing.T) {
 	f := newFixture(t, nil)
-	f.srv.Script(crmtest.Response{Status: 500}, crmtest.Response{Status: 500})
+	f.srv.Script("", crmtest.Response{Status: 500}, crmtest.Response{Status: 500})
 	ctx, cancel := context.WithCancel(context.Background())
 	f.srv.OnRequest(func(crmtest.Request) { cancel() })
 	err := f.client.Upsert(ctx, update("EV1", events.LeadRouted))

@@ -43,7 +43,7 @@ type Server struct {
 	secret []byte
 
 	mu        sync.Mutex
-	script    []Response
+	script    map[string][]Response // by lead id; "" answers any lead
 	requests  []Request
 	onRequest func(Request)
 }
@@ -59,11 +59,15 @@ func NewServer(t testing.TB, secret string) *Server {
 	return s
 }
 
-// Script queues answers for the next requests, in order.
-func (s *Server) Script(rs ...Response) {
+// Script queues answers for the next requests about leadID, in order; ""
+// means any lead (a lead's own script is used first).
+func (s *Server) Script(leadID string, rs ...Response) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.script = append(s.script, rs...)
+	if s.script == nil {
+		s.script = map[string][]Response{}
+	}
+	s.script[leadID] = append(s.script[leadID], rs...)
 }
 
 // OnRequest sets a function run for each request before it is answered.
@@ -101,8 +105,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests = append(s.requests, req)
 	resp := Response{Status: http.StatusOK}
-	if len(s.script) > 0 {
-		resp, s.script = s.script[0], s.script[1:]
+	for _, id := range []string{req.Payload.LeadID, ""} {
+		if q := s.script[id]; len(q) > 0 {
+			resp, s.script[id] = q[0], q[1:]
+			break
+		}
 	}
 	hook := s.onRequest
 	s.mu.Unlock()

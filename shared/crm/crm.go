@@ -103,11 +103,16 @@ type wallClock struct{}
 func (wallClock) Now() time.Time { return time.Now() }
 
 // New returns a Client for an enabled CRM config. Returns EINVALID when the
-// config has no URL or no secret, or names a secret and Options.Secrets is
-// nil. A secret_env variable is read when a request is signed.
+// config has no URL, no secret or no lead_id or stage property (a loaded
+// config always has them), or names a secret and Options.Secrets is nil. A secret_env variable is read when a request is signed.
 func New(cfg config.CRM, opts Options) (*Client, error) {
 	if !cfg.Enabled() {
 		return nil, lead.Errorf(lead.EINVALID, "crm: no url configured")
+	}
+	for _, f := range []string{config.CRMFieldLeadID, config.CRMFieldStage} {
+		if cfg.Fields[f] == "" {
+			return nil, lead.Errorf(lead.EINVALID, "crm: fields.%s is not mapped to a CRM property", f)
+		}
 	}
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{}

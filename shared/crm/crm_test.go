@@ -339,6 +339,7 @@ func TestNewRefusesAnUnusableConfig(t *testing.T) {
 		{"no url", func(c *config.CRM) { c.URL = "" }, crm.Options{}, "no url"},
 		{"secret without reader", func(c *config.CRM) { c.SecretEnv, c.Secret = "", "leadflow/crm" }, crm.Options{}, "Options.Secrets"},
 		{"no secret at all", func(c *config.CRM) { c.SecretEnv = "" }, crm.Options{}, "needs secret_env or secret"},
+		{"no lead id property", func(c *config.CRM) { delete(c.Fields, "lead_id") }, crm.Options{}, "fields.lead_id"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

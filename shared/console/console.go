@@ -71,6 +71,7 @@ type Console struct {
 	opts     Options
 	pages    *pages
 	sessions *sessions
+	snap     *snapshot
 	logins   *httpapi.Limiter
 	mux      *http.ServeMux
 }
@@ -93,6 +94,7 @@ func New(opts Options) *Console {
 		logins: &httpapi.Limiter{Rate: 1, Burst: 10},
 		mux:    http.NewServeMux(),
 	}
+	c.snap = &snapshot{scan: c.scan}
 	c.routes()
 	return c
 }
@@ -127,13 +129,15 @@ func (c *Console) routes() {
 
 // ServeHTTP serves the console under Prefix with security headers on every
 // answer: a strict content security policy (no inline script), no framing,
-// no referrer, no caching of pages.
+// no referrer to other sites, no caching of pages.
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: with no-referrer browsers send "Origin:
+	// null" on form posts, which sameOrigin refuses.
+	h.Set("Referrer-Policy", "same-origin")
 	c.mux.ServeHTTP(w, r)
 }
 

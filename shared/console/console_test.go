@@ -196,6 +196,20 @@ func TestSearchKeepsPersonalDataOutOfURLs(t *testing.T) {
 	}
 }
 
+// TestEmailSearchFindsANewLead searches for a lead captured after the
+// leads snapshot was taken: an exact email goes to the email index.
+func TestEmailSearchFindsANewLead(t *testing.T) {
+	h := newHarness(t)
+	h.submit("contact-us", map[string]string{"email": "lee@contoso-cloud.com", "first_name": "Lee", "company": "Contoso Cloud", "country": "US"})
+	h.login()
+	h.get("/console/leads")
+	id := h.submit("demo-request", vpOfSales("dana@northwind-analytics.com"))
+	_, loc := h.post("/console/leads/search", url.Values{"q": {"Dana@Northwind-Analytics.com"}})
+	if body := h.get(loc); !strings.Contains(body, "/console/leads/"+id) {
+		t.Fatal("the lead captured after the snapshot is not found by its email")
+	}
+}
+
 func TestFiltersSortAndPages(t *testing.T) {
 	h := newHarness(t)
 	sql := h.submit("demo-request", vpOfSales("dana@northwind-analytics.com"))

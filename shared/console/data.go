@@ -170,13 +170,20 @@ func (f filter) compare(a, b *row) int {
 const pageSize = 50
 
 // selectRows filters and sorts rows and returns one page of them with the
-// number that matched.
-func selectRows(rows []row, f filter) ([]*row, int) {
+// number that matched. A current row read from the store (the lead an
+// exact email search found) takes the place of its snapshot row.
+func selectRows(rows []row, f filter, current *row) ([]*row, int) {
 	matched := make([]*row, 0, len(rows))
 	for i := range rows {
+		if current != nil && rows[i].ID == current.ID {
+			continue
+		}
 		if f.match(&rows[i]) {
 			matched = append(matched, &rows[i])
 		}
+	}
+	if current != nil && f.match(current) {
+		matched = append(matched, current)
 	}
 	slices.SortFunc(matched, f.compare)
 	from := min((f.Page-1)*pageSize, len(matched))

@@ -140,9 +140,12 @@ func timeline(l *lead.Lead, acts []lead.Activity) []event {
 		out = append(out, event{At: a.OccurredAt, Kind: "activity", What: what})
 	}
 	for _, h := range l.History {
-		what := h.To
-		if h.From != "" {
-			what = h.From + " → " + h.To
+		what := h.From + " → " + h.To
+		switch {
+		case h.From == "":
+			what = h.To
+		case h.To == "":
+			what = h.From
 		}
 		out = append(out, event{At: h.At, Kind: h.Kind, What: what, Cause: h.Cause})
 	}

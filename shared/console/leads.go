@@ -118,12 +118,26 @@ func (c *Console) leadsPage(w http.ResponseWriter, r *http.Request, s *session) 
 		}
 		f.text = strings.ToLower(text)
 	}
-	rows, err := c.scan(r.Context())
+	rows, at, err := c.snap.get(r.Context())
 	if err != nil {
 		c.storeFailed(w, r, s, err)
 		return
 	}
-	page, matched := selectRows(rows, f)
+	// An exact email finds the lead through the email index, so a lead
+	// captured a moment ago is found before the snapshot has it.
+	var current *row
+	if strings.Contains(f.text, "@") {
+		l, err := c.opts.Service.Store.LeadByEmail(r.Context(), lead.PersonKey(f.text))
+		switch {
+		case err == nil:
+			cur := newRow(l)
+			current = &cur
+		case !lead.IsCode(err, lead.ENOTFOUND) && !lead.IsCode(err, lead.EINVALID):
+			c.storeFailed(w, r, s, err)
+			return
+		}
+	}
+	page, matched := selectRows(rows, f, current)
 	sources := map[string]bool{}
 	for i := range rows {
 		sources[rows[i].Source] = true
@@ -140,7 +154,7 @@ func (c *Console) leadsPage(w http.ResponseWriter, r *http.Request, s *session) 
 		d.Sources = append(d.Sources, src)
 	}
 	slices.Sort(d.Sources)
-	c.render(w, r, http.StatusOK, "leads", s, &view{Title: "Leads", Nav: "leads", Data: d})
+	c.render(w, r, http.StatusOK, "leads", s, &view{Snapshot: at, Title: "Leads", Nav: "leads", Data: d})
 }
 
 // search keeps the posted search text in the session and redirects to the

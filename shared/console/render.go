@@ -18,7 +18,10 @@ type view struct {
 	CSRF  string
 	Flash *flash
 	Now   time.Time
-	Data  any
+	// Snapshot is when the leads behind a list or report were read (zero
+	// for pages that read the store directly).
+	Snapshot time.Time
+	Data     any
 }
 
 // pages holds one template set per page, each the layout plus the page.
@@ -33,6 +36,7 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
+	"age": func(t time.Time) string { return humanDuration(time.Since(t).Round(time.Second)) },
 	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"num": func(f float64) string {
 		if f == math.Trunc(f) {

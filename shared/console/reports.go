@@ -130,7 +130,7 @@ func (c *Console) fairnessPage(w http.ResponseWriter, r *http.Request, s *sessio
 	if win.Days > 0 {
 		from = now.AddDate(0, 0, -win.Days)
 	}
-	rows, err := c.scan(r.Context())
+	rows, at, err := c.snap.get(r.Context())
 	if err != nil {
 		c.storeFailed(w, r, s, err)
 		return
@@ -170,7 +170,7 @@ func (c *Console) fairnessPage(w http.ResponseWriter, r *http.Request, s *sessio
 		}
 		d.Teams = append(d.Teams, tf)
 	}
-	c.render(w, r, http.StatusOK, "fairness", s, &view{Title: "Routing fairness", Nav: "fairness", Data: d})
+	c.render(w, r, http.StatusOK, "fairness", s, &view{Snapshot: at, Title: "Routing fairness", Nav: "fairness", Data: d})
 }
 
 // pto reports whether the rep is absent today (in the rep's time zone) and
@@ -233,7 +233,7 @@ type funnelCell struct {
 var funnelStages = []lead.Stage{lead.StageNew, lead.StageEngaged, lead.StageMQL, lead.StageSQL, lead.StageSAL, lead.StageOpportunity, lead.StageCustomer}
 
 func (c *Console) funnelPage(w http.ResponseWriter, r *http.Request, s *session) {
-	rows, err := c.scan(r.Context())
+	rows, at, err := c.snap.get(r.Context())
 	if err != nil {
 		c.storeFailed(w, r, s, err)
 		return
@@ -295,7 +295,7 @@ func (c *Console) funnelPage(w http.ResponseWriter, r *http.Request, s *session)
 		return
 	}
 	d.Speed, d.Routed = rep.SpeedToLead, rep.SpeedToLead.N
-	c.render(w, r, http.StatusOK, "funnel", s, &view{Title: "Funnel", Nav: "funnel", Data: d})
+	c.render(w, r, http.StatusOK, "funnel", s, &view{Snapshot: at, Title: "Funnel", Nav: "funnel", Data: d})
 }
 
 // auditData is the closed-loop audit page.
@@ -305,7 +305,7 @@ type auditData struct {
 }
 
 func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, s *session) {
-	rows, err := c.scan(r.Context())
+	rows, at, err := c.snap.get(r.Context())
 	if err != nil {
 		c.storeFailed(w, r, s, err)
 		return
@@ -323,5 +323,5 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, s *session) 
 	// WriteSVG escapes every text it writes (audit.esc) and the rest is
 	// numbers and fixed markup, so it is safe to embed as is.
 	d := &auditData{Report: rep, Chart: template.HTML(svg.String())}
-	c.render(w, r, http.StatusOK, "audit", s, &view{Title: "Audit", Nav: "audit", Data: d})
+	c.render(w, r, http.StatusOK, "audit", s, &view{Snapshot: at, Title: "Audit", Nav: "audit", Data: d})
 }

@@ -162,6 +162,9 @@ func (a *App) open() error {
 		// by the lead's next write, saving a write per hop.
 		DeferClear: true,
 	}
+	if a.Service.CRM, err = wire.CRM(a.Config, a.clock, a.opts.Log, os.Getenv, nil); err != nil {
+		return fmt.Errorf("crm: %w", err)
+	}
 	if a.Service.Enricher, err = wire.Enricher(a.Config, a.clock, a.Service.Metrics, a.opts.Log, nil); err != nil {
 		return fmt.Errorf("enrichment: %w", err)
 	}

@@ -96,6 +96,22 @@ func (c *client) do(ctx context.Context, method, path string, body any, out any)
 	return nil
 }
 
+// parseArgs parses flags that may come before or after the positional
+// arguments (`leadflow lead ID --json` and `leadflow lead --json ID`).
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
 func init() {
 	register("submit", "post a form to leadflow dev: submit [--form NAME] field=value …", runSubmit)
 	register("lead", "explain a lead: stage, scores, reasons, owner and why, history", runLead)
@@ -112,11 +128,12 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	key := fs.String("idempotency-key", "", "Idempotency-Key header")
 	wait := fs.Bool("wait", false, "wait until the pipeline is idle, then explain the lead")
 	mk := clientFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return 2
 	}
 	fields := url.Values{}
-	for _, kv := range fs.Args() {
+	for _, kv := range pos {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
 			fmt.Fprintf(stderr, "leadflow submit: %q is not field=value\n", kv)
@@ -167,24 +184,25 @@ func runLead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the raw JSON")
 	mk := clientFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return 2
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		fmt.Fprintln(stderr, "usage: leadflow lead ID|EMAIL [--json]")
 		return 2
 	}
 	c := mk()
 	if *asJSON {
 		var raw json.RawMessage
-		if err := c.do(ctx, http.MethodGet, leadPath(fs.Arg(0)), nil, &raw); err != nil {
+		if err := c.do(ctx, http.MethodGet, leadPath(pos[0]), nil, &raw); err != nil {
 			fmt.Fprintf(stderr, "leadflow lead: %v\n", err)
 			return 1
 		}
 		fmt.Fprintln(stdout, string(raw))
 		return 0
 	}
-	return explain(ctx, c, fs.Arg(0), stdout, stderr)
+	return explain(ctx, c, pos[0], stdout, stderr)
 }
 
 func leadPath(ref string) string {

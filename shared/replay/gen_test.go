@@ -127,15 +127,16 @@ func settle(items []replay.Item, cfg *config.Config) {
 	}
 }
 
-// storeOf imports the items into an embedded store in a temp dir.
-func storeOf(tb testing.TB, items []replay.Item) *embedded.Store {
+// storeOf imports the items into an embedded store in a temp dir with
+// workers concurrent writers: more writers share more of each commit.
+func storeOf(tb testing.TB, items []replay.Item, workers int) *embedded.Store {
 	tb.Helper()
 	st, err := embedded.Open(filepath.Join(tb.TempDir(), "store.db"))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { st.Close() })
-	res, err := replay.Import(context.Background(), st, items, 32)
+	res, err := replay.Import(context.Background(), st, items, workers)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func TestRaisingMQLReportsExactlyTheLeadsThatCrossIt(t *testing.T) {
 		t.Fatalf("only %d leads in [60, 70): the data does not exercise the threshold", len(want))
 	}
 	t.Logf("%d of %d leads cross the raised threshold", len(want), len(items))
-	st := storeOf(t, items)
+	st := storeOf(t, items, 32)
 
 	r, err := replay.Run(context.Background(), st, replay.Options{Current: current, Candidate: candidate, At: at})
 	if err != nil {
@@ -117,7 +117,7 @@ func TestApplyWritesTheCandidateWithOptimisticConcurrency(t *testing.T) {
 	candidate := variant(t, "mql70", "    mql: 60\n", "    mql: 70\n")
 	items := genLeads(t, 200, 3)
 	settle(items, current)
-	st := storeOf(t, items)
+	st := storeOf(t, items, 32)
 	ctx := context.Background()
 	r, err := replay.Run(ctx, st, replay.Options{Current: current, Candidate: candidate, At: at})
 	if err != nil {

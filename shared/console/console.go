@@ -57,8 +57,12 @@ type DeadLetters interface {
 type Options struct {
 	Service *pipeline.Service // the store, rules, clock and rep actions
 	Config  *config.Config    // the active config
-	Timers  Timers            // nil: the lead page says timers are not listed here
-	DLQ     DeadLetters       // nil: the dead-letter page says so
+	// ConfigPath is the active config's file; a candidate config's relative
+	// paths (datasets) resolve beside it. "" (the embedded default config):
+	// they resolve in the working directory.
+	ConfigPath string
+	Timers     Timers      // nil: the lead page says timers are not listed here
+	DLQ        DeadLetters // nil: the dead-letter page says so
 	// Token is the secret an operator types to log in (the dev token).
 	Token string
 	Log   *slog.Logger
@@ -122,6 +126,7 @@ func (c *Console) routes() {
 	c.mux.HandleFunc("GET /console/dlq/{consumer}/{id}", c.authed(c.deadLetterPage))
 	c.mux.HandleFunc("POST /console/dlq/redrive", c.authed(c.redrive))
 	c.mux.HandleFunc("GET /console/config", c.authed(c.configPage))
+	c.mux.HandleFunc("POST /console/config/replay", c.authed(c.replay))
 	c.mux.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, nil, http.StatusNotFound, "No such page.")
 	})

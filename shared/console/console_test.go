@@ -4,6 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -335,7 +338,7 @@ func TestEveryPageRenders(t *testing.T) {
 		{"/console/funnel", []string{"Speed to lead", "web_form"}},
 		{"/console/audit", []string{"2026-Q4", "<svg"}},
 		{"/console/dlq", []string{"No dead letters."}},
-		{"/console/config", []string{"icp_title", "not part of this build"}},
+		{"/console/config", []string{"icp_title", "Replay a candidate config"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.path, func(t *testing.T) {
@@ -352,5 +355,46 @@ func TestEveryPageRenders(t *testing.T) {
 	}
 	if status, _, _ := h.do("GET", "/console/nowhere", nil); status != http.StatusNotFound {
 		t.Fatalf("unknown page: status %d, want 404", status)
+	}
+}
+
+// TestReplayDiff posts candidate configs: one that does not load shows its
+// problems, one that weighs titles more lists the lead that would change.
+func TestReplayDiff(t *testing.T) {
+	h := newHarness(t)
+	id := h.submit("contact-us", map[string]string{
+		"email": "maya@contoso-cloud.com", "first_name": "Maya", "title": "Director of Marketing", "company": "Contoso Cloud",
+		"employees": "200", "industry": "saas", "country": "US", "state": "CA", "consent": "yes",
+	})
+	root := repoRoot(t)
+	raw, err := os.ReadFile(filepath.Join(root, "leadflow.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := string(raw)
+	heavier := strings.Replace(strings.Replace(base, "points: 15\n", "points: 75\n", 1), `version: "2025.06-reference"`, `version: "candidate"`, 1)
+	h.login()
+	tests := []struct {
+		name, candidate string
+		wantStatus      int
+		want            []string
+	}{
+		{"empty", " ", http.StatusUnprocessableEntity, []string{"Paste a candidate config"}},
+		{"invalid", "version: x\nscoring: {rules: [{code: broken, layer: fit, points: 1, when: 'lead.nope > 1'}]}\n", http.StatusUnprocessableEntity, []string{"does not load", "replay-problems"}},
+		{"unchanged", base, http.StatusOK, []string{"Replay of 1 leads: 0 would change", "No lead changes stage or owner."}},
+		{"heavier titles", heavier, http.StatusOK, []string{"Replay of 1 leads: 1 would change", "/console/leads/" + id, "new → sql", "icp_title"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			status, _, body := h.do("POST", "/console/config/replay", url.Values{"csrf": {h.csrf()}, "candidate": {tc.candidate}})
+			if status != tc.wantStatus {
+				t.Fatalf("status %d, want %d: %s", status, tc.wantStatus, regexp.MustCompile(`(?s)<ul class="error-text".*?</ul>`).FindString(body))
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("the answer lacks %q", w)
+				}
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -53,8 +54,11 @@ type harness struct {
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	logs := &syncBuffer{}
+	// The shipped config read from its file, so that a candidate config's
+	// relative paths resolve beside it.
 	app, err := local.New(local.Options{
-		Addr: "127.0.0.1:0", DataDir: t.TempDir(), Token: token, Clock: "manual", Start: start, RateLimit: -1,
+		ConfigPath: filepath.Join(repoRoot(t), "leadflow.yaml"),
+		Addr:       "127.0.0.1:0", DataDir: t.TempDir(), Token: token, Clock: "manual", Start: start, RateLimit: -1,
 		Bus: localbus.Options{BaseBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, MaxReceives: 3},
 		Log: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})

@@ -1,8 +1,10 @@
 package console
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/leadflow/leadflow/shared/config"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/localbus"
+	"github.com/leadflow/leadflow/shared/replay"
 	"github.com/leadflow/leadflow/shared/routing"
 	"github.com/leadflow/leadflow/shared/scoring"
 )
@@ -109,20 +112,69 @@ func (c *Console) redrive(w http.ResponseWriter, r *http.Request, s *session) {
 	http.Redirect(w, r, "/console/dlq", http.StatusSeeOther)
 }
 
-// configData is the config page.
+// configData is the config page, with a replay's diff once a candidate
+// config was posted.
 type configData struct {
 	Config  *config.Config
 	Spec    scoring.Spec
 	Routing routing.Config
 	Forms   []string
+
+	Candidate string   // the posted candidate YAML
+	Problems  []string // why the candidate does not load
+	Replay    *replay.Report
+	Shown     []replay.Change // the first replayShown changes
 }
 
-func (c *Console) configPage(w http.ResponseWriter, r *http.Request, s *session) {
+// replayShown bounds the changed leads listed on the page.
+const replayShown = 200
+
+func (c *Console) configData() *configData {
 	cfg := c.opts.Config
 	d := &configData{Config: cfg, Spec: cfg.Scoring.Spec(), Routing: cfg.RoutingConfig}
 	for name := range cfg.Forms {
 		d.Forms = append(d.Forms, name)
 	}
 	slices.Sort(d.Forms)
+	return d
+}
+
+func (c *Console) configPage(w http.ResponseWriter, r *http.Request, s *session) {
+	c.render(w, r, http.StatusOK, "config", s, &view{Title: "Config", Nav: "config", Data: c.configData()})
+}
+
+// replay re-scores and re-routes every stored lead under the posted
+// candidate config and shows which leads would change stage or owner.
+// Nothing is written. The result is the answer to the post itself: the
+// candidate is not kept anywhere.
+func (c *Console) replay(w http.ResponseWriter, r *http.Request, s *session) {
+	d := c.configData()
+	d.Candidate = r.PostFormValue("candidate")
+	if strings.TrimSpace(d.Candidate) == "" {
+		c.render(w, r, http.StatusUnprocessableEntity, "config", s, &view{Title: "Config", Nav: "config", Data: d, Flash: &flash{Error: true, Text: "Paste a candidate config to replay."}})
+		return
+	}
+	// Relative paths in the candidate (datasets) resolve as the active
+	// config's do.
+	name := filepath.Join(filepath.Dir(c.opts.ConfigPath), "candidate.yaml")
+	cand, err := config.Parse(name, []byte(d.Candidate))
+	if err != nil {
+		var errs config.Errors
+		if errors.As(err, &errs) {
+			for _, e := range errs {
+				d.Problems = append(d.Problems, e.Error())
+			}
+		} else {
+			d.Problems = []string{err.Error()}
+		}
+		c.render(w, r, http.StatusUnprocessableEntity, "config", s, &view{Title: "Config", Nav: "config", Data: d, Flash: &flash{Error: true, Text: "The candidate config does not load; see its problems below."}})
+		return
+	}
+	rep, err := replay.Run(r.Context(), c.opts.Service.Store, replay.Options{Current: c.opts.Config, Candidate: cand, At: c.now()})
+	if err != nil {
+		c.storeFailed(w, r, s, err)
+		return
+	}
+	d.Replay, d.Shown = rep, rep.Changes[:min(len(rep.Changes), replayShown)]
 	c.render(w, r, http.StatusOK, "config", s, &view{Title: "Config", Nav: "config", Data: d})
 }

@@ -141,7 +141,8 @@ func (c *Console) authed(h handler) http.HandlerFunc {
 		}
 		w.Header().Set("Cache-Control", "no-store")
 		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+			// A candidate config for the replay is the largest post.
+			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 			if !sameOrigin(r) || subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(s.csrf)) != 1 {
 				c.fail(w, r, s, http.StatusForbidden, "The form has expired or came from elsewhere. Reload the page and try again.")
 				return

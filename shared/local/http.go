@@ -49,7 +49,7 @@ func (a *App) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "idle"})
 	}))
 	// The operator console (token login) at /; everything else is the API.
-	mux.Handle(console.Prefix, console.New(console.Options{Service: a.Service, Config: a.Config, Timers: a.Timers, DLQ: a.Bus, Token: a.opts.Token, Log: a.opts.Log}))
+	mux.Handle(console.Prefix, console.New(console.Options{Service: a.Service, Config: a.Config, ConfigPath: a.opts.ConfigPath, Timers: a.Timers, DLQ: a.Bus, Token: a.opts.Token, Log: a.opts.Log}))
 	mux.Handle("GET /{$}", http.RedirectHandler(console.Prefix, http.StatusFound))
 	mux.Handle("/", http.HandlerFunc(a.serveAPI))
 	return mux

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -15,14 +16,17 @@ import (
 	"github.com/leadflow/leadflow/shared/history"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/model"
+	"github.com/leadflow/leadflow/shared/replay"
 )
 
 func init() {
-	register("audit", "closed-loop audit of scores against outcomes: audit --history FILE.csv --map MAPPING.yaml", runAudit)
+	register("audit", "closed-loop audit of scores against outcomes: audit [--data DIR | --history FILE.csv --map MAPPING.yaml]", runAudit)
 }
 
-const auditUsage = `usage: leadflow audit --history FILE.csv --map MAPPING.yaml [--model MODEL.json] [--bands 20,40,60,80] [--format json] [--chart FILE.svg]
-  The score is the mapping's score column; without one, --model scores each lead (probability × 100).`
+const auditUsage = `usage: leadflow audit [--data DIR | --history FILE.csv --map MAPPING.yaml [--model MODEL.json]] [--bands 20,40,60,80] [--format json] [--chart FILE.svg]
+  Without --history, audits the leads of the embedded store DIR/store.db (default ./.data) by their
+  stored scores; it needs the store to itself: stop ` + "`leadflow dev`" + ` first.
+  With --history, the score is the mapping's score column; without one, --model scores each lead (probability × 100).`
 
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
@@ -33,30 +37,25 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	bands := fs.String("bands", "", "score band edges, comma-separated (default 10,20,…,90)")
 	format := fs.String("format", "text", "text or json")
 	chart := fs.String("chart", "", "write the won/lost score distributions as SVG to this file")
+	data := fs.String("data", "", "data directory of the embedded store to audit when --history is not given (default ./.data)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	edges, err := parseBands(*bands)
-	if *file == "" || *mapping == "" || fs.NArg() > 0 || (*format != "text" && *format != "json") || err != nil {
+	fromStore := *file == "" && *mapping == "" && *modelPath == ""
+	if (!fromStore && (*file == "" || *mapping == "" || *data != "")) || fs.NArg() > 0 || (*format != "text" && *format != "json") || err != nil {
 		if err != nil {
 			fmt.Fprintf(stderr, "leadflow audit: %v\n", err)
 		}
 		fmt.Fprintln(stderr, auditUsage)
 		return 2
 	}
-	ds, err := history.Load(*file, *mapping)
-	if err != nil {
-		fmt.Fprintf(stderr, "leadflow audit: %v\n", err)
-		return 1
+	var recs []audit.Record
+	if fromStore {
+		recs, err = storeAuditRecords(ctx, cmp.Or(*data, ".data"))
+	} else {
+		recs, err = historyAuditRecords(*file, *mapping, *modelPath)
 	}
-	var m *model.Model
-	if *modelPath != "" {
-		if m, err = model.LoadModel(*modelPath); err != nil {
-			fmt.Fprintf(stderr, "leadflow audit: %v\n", err)
-			return 1
-		}
-	}
-	recs, err := auditRecords(ds, m)
 	if err != nil {
 		fmt.Fprintf(stderr, "leadflow audit: %v\n", err)
 		return 1
@@ -87,6 +86,38 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	return 0
+}
+
+// historyAuditRecords loads a history file and, when modelPath is set, the
+// model that scores it, and turns it into audit records.
+func historyAuditRecords(file, mapping, modelPath string) ([]audit.Record, error) {
+	ds, err := history.Load(file, mapping)
+	if err != nil {
+		return nil, err
+	}
+	var m *model.Model
+	if modelPath != "" {
+		if m, err = model.LoadModel(modelPath); err != nil {
+			return nil, err
+		}
+	}
+	return auditRecords(ds, m)
+}
+
+// storeAuditRecords reads every lead of the embedded store in dir as an
+// audit record, with its stored score and stage.
+func storeAuditRecords(ctx context.Context, dir string) ([]audit.Record, error) {
+	st, err := openStore(dir, false)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	var recs []audit.Record
+	err = st.ScanLeads(ctx, func(l *lead.Lead) error {
+		recs = append(recs, replay.AuditRecord(l, l.Score.Total, l.Stage))
+		return nil
+	})
+	return recs, err
 }
 
 // auditRecords turns imported history into audit records. The score is the

@@ -39,6 +39,9 @@ type rowError struct {
 }
 
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if isHistoryImport(args) {
+		return runHistoryImport(ctx, args, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	form := fs.String("form", "", "the form whose field map applies (e.g. webinar-registration)")

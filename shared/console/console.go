@@ -14,7 +14,7 @@
 // Locally `leadflow dev` serves it at /console/ behind a login with the dev
 // token. In AWS the expected shape is the same handler behind the API's
 // internal authorizer with a Cognito user pool and its hosted login in front
-// (docs/console.md).
+// (README.md beside this file).
 package console
 
 import (

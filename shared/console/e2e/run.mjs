@@ -85,8 +85,7 @@ try {
     for (let i = 0; i < 50; i++) {
       await page.goto(`${base}/console/leads`);
       await page.getByLabel("Search by email or company").fill(email);
-      await page.getByRole("button", { name: "Search" }).click();
-      await page.waitForLoadState();
+      await Promise.all([page.waitForURL(/[?&]s=/), page.getByRole("button", { name: "Search" }).click()]);
       const row = page.locator("#leads tbody tr", { hasText: email });
       if (await row.count() === 1 && (await row.locator(".stage").textContent()) === "sql") break;
       await page.waitForTimeout(200);

@@ -114,7 +114,7 @@ func storeAuditRecords(ctx context.Context, dir string) ([]audit.Record, error) 
 	defer st.Close()
 	var recs []audit.Record
 	err = st.ScanLeads(ctx, func(l *lead.Lead) error {
-		recs = append(recs, replay.AuditRecord(l, l.Score.Total, l.Stage))
+		recs = append(recs, replay.AuditRecord(l, l.Score, l.Stage))
 		return nil
 	})
 	return recs, err

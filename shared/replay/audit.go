@@ -9,15 +9,15 @@ import (
 )
 
 // AuditRecord turns a lead into an audit record with the given score and
-// stage (the stored ones, or a replay's). The outcome is won for a customer
+// stage (the stored ones, or a replay's). A score that was never computed
+// (no reasons, no time) counts as none. The outcome is won for a customer
 // or a closed_won outcome, lost for closed_lost, open otherwise.
 // Speed-to-lead runs from creation to routing; a lead is SLA-tracked once it
 // had an owner or an imported SLA entry, and breached when it was reassigned
-// for want of contact or imported as breached. A lead never scored (no
-// reasons, no time) has no score.
-func AuditRecord(l *lead.Lead, total float64, stage lead.Stage) audit.Record {
+// for want of contact or imported as breached.
+func AuditRecord(l *lead.Lead, s lead.Score, stage lead.Stage) audit.Record {
 	r := audit.Record{
-		Score: total, HasScore: !l.Score.At.IsZero() || len(l.Score.Reasons) > 0,
+		Score: s.Total, HasScore: !s.At.IsZero() || len(s.Reasons) > 0,
 		Outcome: audit.Open, Source: l.Source, CreatedAt: l.CreatedAt, Stage: string(stage),
 		SLATracked: l.Owner != "",
 	}

@@ -55,8 +55,8 @@ const maxRowErrors = 20
 
 // FromHistory turns imported history into leads. Each record becomes a lead
 // validated as a form submission is (lead.Parse): its mapped fields (title,
-// company, industry, country, state, employees; the other roles and every
-// feature value are kept in Extras under their names), the CRM lead source
+// company, industry, country, state, employees; the other roles are kept in
+// Extras under their names, every feature value under FeatureExtra), the CRM lead source
 // as Source, the outcome as Outcome with its stage (won: customer, lost:
 // closed_lost, open: the stage column when it names a leadflow stage, else
 // new), created_at, the score column as an imported score, speed-to-lead as
@@ -126,7 +126,7 @@ func columnsOf(m *history.Mapping) map[string]string {
 	cols := map[string]string{}
 	for _, f := range m.Features {
 		if f.Column != "" {
-			cols[f.Name] = f.Column
+			cols[FeatureExtra(f.Name)] = f.Column
 		}
 	}
 	for _, f := range m.Fields {
@@ -134,6 +134,21 @@ func columnsOf(m *history.Mapping) map[string]string {
 	}
 	return cols
 }
+
+// FeatureExtra is the Extras key under which an imported lead keeps a
+// feature's value as the history file had it (what the model was trained
+// on): the feature's name, or "raw_<name>" when the name is a canonical
+// lead field (country, title, …), whose normalised value the field holds.
+// A config's model section reads it as lead.extras.<key>.
+func FeatureExtra(name string) string {
+	if slices.Contains(canonicalFields, name) {
+		return "raw_" + name
+	}
+	return name
+}
+
+var canonicalFields = []string{lead.FieldEmail, lead.FieldFirstName, lead.FieldLastName, lead.FieldTitle, lead.FieldCompany, lead.FieldWebsite,
+	lead.FieldPhone, lead.FieldCountry, lead.FieldState, lead.FieldEmployees, lead.FieldIndustry, lead.FieldConsent}
 
 // roleKey is where a mapped field lands: its role's canonical field, or the
 // role (or field name) as an extra.
@@ -148,11 +163,11 @@ func fromRecord(ds *history.Dataset, r *history.Record, acts map[string]lead.Act
 	id := recordID(ds, r)
 	fields := map[string]string{lead.FieldEmail: id + "@" + HistoryEmailDomain}
 	for _, name := range slices.Sorted(maps.Keys(r.Features.Categorical)) {
-		fields[name] = r.Features.Categorical[name]
+		fields[FeatureExtra(name)] = r.Features.Categorical[name]
 	}
 	for _, name := range slices.Sorted(maps.Keys(r.Features.Numeric)) {
 		if _, isActivity := acts[name]; !isActivity {
-			fields[name] = strconv.FormatFloat(r.Features.Numeric[name], 'g', -1, 64)
+			fields[FeatureExtra(name)] = strconv.FormatFloat(r.Features.Numeric[name], 'g', -1, 64)
 		}
 	}
 	form := ""

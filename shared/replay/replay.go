@@ -200,7 +200,7 @@ func (s *side) run(l *lead.Lead, acct *lead.Account, acts []lead.Activity, at ti
 		out.Owner = s.route(l, acct, at)
 	}
 	s.stages[stage]++
-	s.audit = append(s.audit, AuditRecord(l, sc.Total, stage))
+	s.audit = append(s.audit, AuditRecord(l, sc, stage))
 	return result{out: out, score: sc, cause: cause}
 }
 

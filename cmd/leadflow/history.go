@@ -105,7 +105,7 @@ func loadHistory(file, mapping string, acts map[string]lead.ActivityType) ([]rep
 	if err != nil {
 		return nil, err
 	}
-	return replay.FromHistory(ds, replay.ImportOptions{Activities: acts, Now: time.Now().UTC()})
+	return replay.FromHistory(ds, replay.ImportOptions{Activities: acts, Now: time.Now().UTC(), Name: filepath.Base(file)})
 }
 
 // parseActivityMap reads "visits=page_view,opens=email_open".

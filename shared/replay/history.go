@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -37,6 +38,9 @@ type ImportOptions struct {
 	MaxActivities int
 	// Now stamps UpdatedAt, and CreatedAt when the history has none.
 	Now time.Time
+	// Name is the history file's name in error positions ("history" when
+	// empty).
+	Name string
 }
 
 // HistoryEmailDomain is the domain of the placeholder emails of imported
@@ -180,7 +184,7 @@ func fromRecord(ds *history.Dataset, r *history.Record, acts map[string]lead.Act
 	}
 	l, err := lead.Parse(fields)
 	if err != nil {
-		return Item{}, rowError(ds, r, cols, err)
+		return Item{}, rowError(cmp.Or(opts.Name, "history"), r, cols, err)
 	}
 	// The placeholder email names no company: no account, no domain.
 	l.EmailDomain, l.Domain = "", ""
@@ -244,13 +248,13 @@ func recordID(ds *history.Dataset, r *history.Record) string {
 
 // rowError places a lead validation error at the record's line and the
 // column its field came from, as the form API names the field.
-func rowError(ds *history.Dataset, r *history.Record, cols map[string]string, err error) error {
+func rowError(file string, r *history.Record, cols map[string]string, err error) error {
 	var le *lead.Error
 	if !errors.As(err, &le) {
 		return fmt.Errorf("line %d: %w", r.Line, err)
 	}
 	name := strings.TrimPrefix(le.Field, "extras.")
-	where := fmt.Sprintf("%s:%d", ds.Mapping.File, r.Line)
+	where := fmt.Sprintf("%s:%d", file, r.Line)
 	if c, ok := cols[name]; ok {
 		where += fmt.Sprintf(": column %q", c)
 	} else if le.Field != "" {

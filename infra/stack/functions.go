@@ -2,6 +2,7 @@ package stack
 
 import (
 	"github.com/leadflow/leadflow/events"
+	"github.com/leadflow/leadflow/shared/httpapi"
 )
 
 // Trigger says what invokes a function.
@@ -98,28 +99,9 @@ var consumerAccess = map[events.Consumer]Access{
 // the stack wires exactly these.
 func Functions() []Function {
 	fns := []Function{
-		{
-			Name: "capture", Trigger: TriggerPublicAPI, Access: writer | AccessWebhookSecret,
-			Routes: []Route{
-				{"POST", "/v1/forms/{form}"},
-				{"POST", "/v1/sources/linkedin"},
-				{"POST", "/v1/events"},
-				{"POST", "/v1/outcomes"},
-			},
-		},
-		{
-			// Contacted and erasure stop the SLA timer.
-			Name: "api", Trigger: TriggerInternalAPI, Access: writer | AccessSLATimers,
-			Routes: []Route{
-				{"GET", "/v1/leads/{id}"},
-				{"GET", "/v1/leads"},
-				{"GET", "/v1/owners/{owner}/queue"},
-				{"POST", "/v1/leads/{id}/contacted"},
-				{"POST", "/v1/leads/{id}/disqualify"},
-				{"POST", "/v1/leads/{id}/reassign"},
-				{"DELETE", "/v1/leads/{id}"},
-			},
-		},
+		{Name: "capture", Trigger: TriggerPublicAPI, Access: writer | AccessWebhookSecret, Routes: httpRoutes(false)},
+		// Contacted and erasure stop the SLA timer.
+		{Name: "api", Trigger: TriggerInternalAPI, Access: writer | AccessSLATimers, Routes: httpRoutes(true)},
 	}
 	for _, r := range events.Routes {
 		fns = append(fns, Function{Name: string(r.Consumer), Trigger: TriggerQueue, Access: consumerAccess[r.Consumer]})
@@ -130,6 +112,19 @@ func Functions() []Function {
 		Function{Name: "sla", Trigger: TriggerSLATimer, Access: writer | AccessEmail | AccessSlackSecret},
 		Function{Name: "sweep", Trigger: TriggerDaily, Access: AccessTable | AccessSendEnrich},
 	)
+}
+
+// httpRoutes returns the routes of httpapi.Routes, the one route table,
+// that the internal API serves (internal) or capture serves (public and
+// signed), split as wire.Cloud.API splits them.
+func httpRoutes(internal bool) []Route {
+	var out []Route
+	for _, r := range httpapi.Routes {
+		if (r.Access == httpapi.Internal) == internal {
+			out = append(out, Route{Method: r.Method, Path: r.Pattern})
+		}
+	}
+	return out
 }
 
 // FunctionNames returns the names of Functions, in order.

@@ -2,8 +2,10 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/leadflow/leadflow/events"
@@ -227,21 +229,9 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		if err != nil {
 			return requested, fmt.Errorf("inactive leads: %w", err)
 		}
-		var batch []events.Envelope
-		for _, l := range page {
-			if l.Enrichment.At.After(cutoff) || l.Stage == lead.StageDisqualified {
-				continue
-			}
-			if _, fresh, err := s.Store.PutOnce(ctx, "sweep:"+day+":"+l.ID, l.ID, 48*time.Hour); err != nil {
-				return requested, fmt.Errorf("record sweep of lead %s: %w", l.ID, err)
-			} else if !fresh {
-				continue
-			}
-			env, err := events.Wrap(s.IDs.NewID(), events.EnrichRequested{Header: s.header(l, "sweep-"+day), Trigger: TriggerSweep})
-			if err != nil {
-				return requested, err
-			}
-			batch = append(batch, env)
+		batch, err := s.sweepPage(ctx, page, cutoff, day)
+		if err != nil {
+			return requested, err
 		}
 		if len(batch) > 0 {
 			if err := s.Sender.Send(ctx, events.ConsumerEnrich, batch...); err != nil {
@@ -256,4 +246,44 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	}
 	s.count("sweep_requested", float64(requested))
 	return requested, nil
+}
+
+// sweepPage picks the leads of one page not enriched since cutoff nor swept
+// today, recording each once-key concurrently so their writes share commits.
+func (s *Service) sweepPage(ctx context.Context, page []*lead.Lead, cutoff time.Time, day string) ([]events.Envelope, error) {
+	picked := make([]bool, len(page))
+	errs := make([]error, len(page))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 32)
+	for i, l := range page {
+		if l.Enrichment.At.After(cutoff) || l.Stage == lead.StageDisqualified {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			_, fresh, err := s.Store.PutOnce(ctx, "sweep:"+day+":"+l.ID, l.ID, 48*time.Hour)
+			if err != nil {
+				errs[i] = fmt.Errorf("record sweep of lead %s: %w", l.ID, err)
+			}
+			picked[i] = fresh
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	var batch []events.Envelope
+	for i, l := range page {
+		if !picked[i] {
+			continue
+		}
+		env, err := events.Wrap(s.IDs.NewID(), events.EnrichRequested{Header: s.header(l, "sweep-"+day), Trigger: TriggerSweep})
+		if err != nil {
+			return nil, err
+		}
+		batch = append(batch, env)
+	}
+	return batch, nil
 }

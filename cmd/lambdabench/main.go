@@ -1,0 +1,386 @@
+// Command lambdabench measures leadflow's Lambda functions: the size of
+// each stripped bootstrap as `cdk deploy` builds it (linux/arm64, through
+// infra/stack.BuildFunctions), the cold-start init time and warm handler
+// durations of the same program built for this machine and run under the
+// AWS Lambda Runtime Interface Emulator against the stack deployed into
+// moto (infra/cloudbox), the AWS requests each lead makes, counted by a
+// proxy in front of moto, and from those an estimated AWS cost per 1,000
+// leads at list prices. It needs python3 with moto, node with the CDK
+// dependencies (npm ci) and the emulator (-rie, see mk/lambda.mk).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/leadflow/leadflow/infra/cloudbox"
+	"github.com/leadflow/leadflow/infra/stack"
+)
+
+// Targets of SPEC's small-binary requirement, as the issue states them.
+const (
+	targetSizeMB = 10
+	targetInitMS = 20
+)
+
+func main() {
+	rie := flag.String("rie", "bin/aws-lambda-rie", "the aws-lambda-rie binary")
+	leads := flag.Int("leads", 20, "leads driven through the deployed pipeline for warm durations and request counts")
+	colds := flag.Int("cold", 5, "cold starts measured per function")
+	flag.Parse()
+	code := 0
+	if err := run(context.Background(), *rie, *leads, *colds); err != nil {
+		fmt.Fprintln(os.Stderr, "lambdabench:", err)
+		code = 1
+	}
+	jsii.Close()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, emulator string, nLeads, nColds int) error {
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	if emulator, err = filepath.Abs(emulator); err != nil {
+		return err
+	}
+	if _, err := os.Stat(emulator); err != nil {
+		return fmt.Errorf("no emulator at %s (make lambda-rie installs it): %w", emulator, err)
+	}
+	tmp, err := os.MkdirTemp("", "lambdabench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	names := stack.FunctionNames()
+
+	fmt.Println("== synthesizing the stack (functions built for linux/arm64 by stack.BuildFunctions)")
+	start := time.Now()
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(filepath.Join(tmp, "cdk.out"))})
+	s, err := stack.AddLeadflow(ctx, app, "Leadflow", stack.AppOptions{
+		ModuleDir:   root,
+		ConfigFile:  filepath.Join(root, stack.ConfigFileName),
+		BuildDir:    filepath.Join(tmp, "bundles"),
+		SenderEmail: "leads@example.com",
+		Slack:       true,
+	})
+	if err != nil {
+		return err
+	}
+	app.Synth(nil)
+	fmt.Printf("synthesized %s in %s\n", *s.StackName(), time.Since(start).Round(time.Millisecond))
+	sizes := map[string]int64{}
+	for _, n := range names {
+		fi, err := os.Stat(filepath.Join(tmp, "bundles", n, "bootstrap"))
+		if err != nil {
+			return err
+		}
+		sizes[n] = fi.Size()
+	}
+	reference := filepath.Join(tmp, "bundles", names[0], "bootstrap")
+	hostDir, err := hostBuild(ctx, root, reference, filepath.Join(tmp, "host"), names, true)
+	if err != nil {
+		return err
+	}
+	symDir, err := hostBuild(ctx, root, reference, filepath.Join(tmp, "symbols"), names[:1], false)
+	if err != nil {
+		return err
+	}
+	shares, symTotal, err := symbolsByModule(ctx, filepath.Join(symDir, names[0]))
+	if err != nil {
+		return err
+	}
+
+	moto, err := cloudbox.StartMoto(ctx)
+	if err != nil {
+		return err
+	}
+	defer moto.Close()
+	st, err := cloudbox.Deploy(ctx, moto.Endpoint, filepath.Join(tmp, "cdk.out"), "Leadflow")
+	if err != nil {
+		return err
+	}
+	count, err := newCounter(moto.Endpoint)
+	if err != nil {
+		return err
+	}
+	proxy := httptest.NewServer(count)
+	defer proxy.Close()
+	// The operator's step after deploying: Slack's webhook URL, here a sink.
+	slack := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.Copy(io.Discard, r.Body) }))
+	defer slack.Close()
+	cfg, err := cloudbox.AWSConfig(ctx, moto.Endpoint)
+	if err != nil {
+		return err
+	}
+	if _, err := secretsmanager.NewFromConfig(cfg).PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
+		SecretId: aws.String(st.Outputs["SlackSecretArn"]), SecretString: aws.String(slack.URL),
+	}); err != nil {
+		return err
+	}
+	home := filepath.Join(tmp, "home")
+	if err := os.MkdirAll(home, 0o755); err != nil {
+		return err
+	}
+	envOf := func(name string) []string {
+		vars := st.Functions[name].Environ(proxy.URL)
+		vars["AWS_LAMBDA_FUNCTION_NAME"] = name
+		vars["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = "128"
+		vars["AWS_LAMBDA_FUNCTION_TIMEOUT"] = "30"
+		return environ(vars, home)
+	}
+
+	fmt.Printf("== cold starts: %d per function under aws-lambda-rie, one at a time\n", nColds)
+	inits := map[string][]time.Duration{}
+	for _, n := range names {
+		for range nColds {
+			r, err := startRIE(ctx, emulator, filepath.Join(hostDir, n), envOf(n))
+			if err != nil {
+				return err
+			}
+			_, rep, callErr := r.call(ctx, probe(n))
+			r.stop()
+			if rep.init == 0 {
+				return fmt.Errorf("%s: no init duration reported (%v)", n, callErr)
+			}
+			inits[n] = append(inits[n], rep.init)
+		}
+	}
+
+	fmt.Printf("== warm: %d leads, one at a time, each from capture to routed, owner notified and contacted\n", nLeads)
+	warm := newWarm(ctx, emulator, hostDir, envOf)
+	defer warm.stop()
+	d, err := cloudbox.NewDriver(cfg, st, warm.invoke)
+	if err != nil {
+		return err
+	}
+	sfn := awssfn.NewFromConfig(cfg)
+	// Lead 0 warms every function up; the counts start after it.
+	for i := 0; i <= nLeads; i++ {
+		if i == 1 {
+			count.snapshot()
+			warm.reset()
+			d.Invocations, d.Receives, d.Deletes = nil, 0, 0
+		}
+		if err := driveLead(ctx, d, i); err != nil {
+			return fmt.Errorf("lead %d: %w", i, err)
+		}
+	}
+	calls, wru, rru := count.snapshot()
+	perLead := func(n float64) float64 { return n / float64(nLeads) }
+	invocations := map[string]int{}
+	for _, inv := range d.Invocations {
+		invocations[inv.Function]++
+	}
+	if d.Failures() > 0 {
+		return fmt.Errorf("%d records failed during the warm run", d.Failures())
+	}
+	logged := warm.logged()
+	// The timer tasks are not on a contacted lead's path; each runs once
+	// per SLA execution with that execution's input, as its Task state
+	// would call it, for a warm duration.
+	if err := warm.timerTasks(ctx, sfn, st); err != nil {
+		return err
+	}
+
+	fmt.Println()
+	fmt.Println("== Lambda functions: bootstrap = linux/arm64 as deployed (stripped); init and durations = linux/amd64 build with the same settings under aws-lambda-rie on this host")
+	fmt.Printf("%-8s %10s %10s %10s %10s %10s %12s\n", "function", "bootstrap", "init p50", "init max", "warm p50", "warm p95", "calls/lead")
+	var maxSize int64
+	var allInits []time.Duration
+	for _, n := range names {
+		maxSize = max(maxSize, sizes[n])
+		allInits = append(allInits, inits[n]...)
+		durs := warm.durations[n]
+		fmt.Printf("%-8s %7.1f MB %10s %10s %10s %10s %12.2f\n", n, mb(sizes[n]), ms(pct(inits[n], 50)), ms(pct(inits[n], 100)),
+			orNA(durs, 50), orNA(durs, 95), perLead(float64(invocations[n])))
+	}
+	fmt.Println()
+	fmt.Printf("== what the binary is made of (%s, linux/%s unstripped, symbol bytes by module; %.1f MB of symbols)\n", names[0], hostArch(), mb(symTotal))
+	for i, sh := range shares {
+		if i == 12 {
+			break
+		}
+		fmt.Printf("  %-52s %6.1f MB %5.1f%%\n", sh.module, mb(sh.bytes), 100*float64(sh.bytes)/float64(symTotal))
+	}
+
+	fmt.Println()
+	fmt.Printf("== AWS requests per lead (the functions' calls through a counting proxy, and the event source mappings' non-empty polls and deletes)\n")
+	for _, op := range sortedOps(calls) {
+		fmt.Printf("  %-44s %6.2f\n", op, perLead(float64(calls[op])))
+	}
+	fmt.Printf("  %-44s %6.2f\n", "sqs ReceiveMessage (mapping, non-empty)", perLead(float64(d.Receives)))
+	fmt.Printf("  %-44s %6.2f\n", "sqs DeleteMessageBatch (mapping)", perLead(float64(d.Deletes)))
+	fmt.Printf("  %-44s %6.2f WRU, %.2f RRU\n", "dynamodb capacity", perLead(wru), perLead(rru))
+
+	lines := estimate(names, invocations, warm.durations, calls, d, wru, rru, logged, nLeads)
+	fmt.Println()
+	fmt.Printf("== estimated AWS cost per 1,000 leads (%s; 128 MB arm64; one lead at a time, so no batching: an upper bound)\n", pricesAsOf)
+	total := 0.0
+	for _, l := range lines {
+		fmt.Printf("  %-40s %10.3f %-14s $%.4f\n", l.item, l.perLead, l.unit, l.usdPer1k)
+		total += l.usdPer1k
+	}
+	fmt.Printf("  %-40s %25s $%.4f\n", "total", "", total)
+	fmt.Println("  not included: X-Ray traces (sampled), CloudWatch metrics and alarms, the dashboard, idle SQS long polling, KMS, data transfer, cold-start init billing;")
+	fmt.Println("  an SLA breach (owner not contacted) adds 2 sla invocations, 7 state transitions and a reassignment's notify chain.")
+
+	fmt.Println()
+	fmt.Printf("lambda bootstrap size: max %.1f MB (linux/arm64, stripped; target ≤ %d MB)\n", mb(maxSize), targetSizeMB)
+	fmt.Printf("lambda cold init: p50 %s, max %s over %d starts (linux/%s under aws-lambda-rie; target ≤ %d ms)\n", ms(pct(allInits, 50)), ms(pct(allInits, 100)), len(allInits), hostArch(), targetInitMS)
+	fmt.Printf("lambda cost per 1,000 leads: $%.4f (%s)\n", total, pricesAsOf)
+	return nil
+}
+
+// driveLead posts lead i's demo request, settles the queues and marks the
+// lead contacted by its owner, which stops the SLA timer.
+func driveLead(ctx context.Context, d *cloudbox.Driver, i int) error {
+	form := fmt.Sprintf(`{"Work email":"buyer%d@bench%d-analytics.com","First name":"Pat","job_title":"VP of Sales",`+
+		`"company_name":"Bench %d Analytics","company_size":"250","Industry":"Software","Country":"US","State":"NY"}`, i, i, i)
+	resp, err := d.HTTP(ctx, "capture", http.MethodPost, "/v1/forms/demo-request", map[string]string{"content-type": "application/json"}, form)
+	if err != nil {
+		return err
+	}
+	var accepted struct {
+		LeadID string `json:"lead_id"`
+	}
+	if err := json.Unmarshal([]byte(resp.Body), &accepted); err != nil || resp.StatusCode != http.StatusAccepted {
+		return fmt.Errorf("capture: %d %s", resp.StatusCode, resp.Body)
+	}
+	if err := d.Settle(ctx, 20); err != nil {
+		return err
+	}
+	resp, err = d.HTTP(ctx, "api", http.MethodPost, "/v1/leads/"+accepted.LeadID+"/contacted", map[string]string{"content-type": "application/json"}, `{}`)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("contacted: %d %s", resp.StatusCode, resp.Body)
+	}
+	return nil
+}
+
+// probe is the cheapest valid event of each kind, for cold starts: the
+// init is what is measured.
+func probe(function string) []byte {
+	switch function {
+	case "capture", "api":
+		return []byte(`{"version":"2.0","rawPath":"/healthz","requestContext":{"http":{"method":"GET","path":"/healthz"}}}`)
+	case "touch", "sla":
+		return []byte(`{"key":"probe","kind":"probe","lead_id":"probe","at":"2025-01-01T00:00:00Z"}`)
+	case "sweep":
+		return []byte(`{}`)
+	}
+	return []byte(`{"Records":[]}`)
+}
+
+// estimate prices one lead's measured work.
+func estimate(names []string, invocations map[string]int, durations map[string][]time.Duration, calls map[string]int, d *cloudbox.Driver, wru, rru float64, logged int64, n int) []costLine {
+	per := func(x float64) float64 { return x / float64(n) }
+	var lambdaCalls, gbSeconds float64
+	for _, name := range names {
+		k := per(float64(invocations[name]))
+		lambdaCalls += k
+		gbSeconds += k * billedSeconds(durations[name]) * memoryGB
+	}
+	sum := func(prefix string) float64 {
+		t := 0
+		for op, c := range calls {
+			if strings.HasPrefix(op, prefix) {
+				t += c
+			}
+		}
+		return per(float64(t))
+	}
+	sqs := sum("sqs ") + per(float64(d.Receives+d.Deletes))
+	// Each started execution enters its Wait state (one transition) and
+	// is stopped when the owner marks the lead contacted.
+	transitions := sum("states StartExecution")
+	lines := []costLine{
+		{"HTTP API requests", per(float64(invocations["capture"] + invocations["api"])), "requests", 0},
+		{"Lambda invocations", lambdaCalls, "invocations", 0},
+		{"Lambda duration (warm mean, billed per ms)", gbSeconds, "GB-s", 0},
+		{"SQS requests", sqs, "requests", 0},
+		{"EventBridge PutEvents entries", sum("events PutEvents"), "calls≈events", 0},
+		{"DynamoDB writes", per(wru), "WRU", 0},
+		{"DynamoDB reads", per(rru), "RRU", 0},
+		{"Step Functions transitions", transitions, "transitions", 0},
+		{"SES emails", sum("ses SendEmail"), "emails", 0},
+		{"Secrets Manager calls (warm)", sum("secretsmanager "), "calls", 0},
+		{"CloudWatch Logs ingested", per(float64(logged)) / (1 << 30), "GB", 0},
+	}
+	prices := []float64{httpAPIRequest, lambdaRequest, lambdaArmGBSecond, sqsRequest, eventBridgeEvent, dynamoWRU, dynamoRRU, sfnTransition, sesEmail, secretsCall, logsIngestGB}
+	for i := range lines {
+		lines[i].usdPer1k = 1000 * lines[i].perLead * prices[i]
+	}
+	return lines
+}
+
+// billedSeconds is the mean of durations, each rounded up to the ms as
+// Lambda bills it.
+func billedSeconds(durs []time.Duration) float64 {
+	if len(durs) == 0 {
+		return 0
+	}
+	total := 0.0
+	for _, d := range durs {
+		total += math.Ceil(float64(d) / float64(time.Millisecond))
+	}
+	return total / float64(len(durs)) / 1000
+}
+
+func pct(durs []time.Duration, p int) time.Duration {
+	if len(durs) == 0 {
+		return 0
+	}
+	s := slices.Clone(durs)
+	slices.Sort(s)
+	i := (len(s)*p+99)/100 - 1
+	return s[max(0, min(i, len(s)-1))]
+}
+
+func orNA(durs []time.Duration, p int) string {
+	if len(durs) == 0 {
+		return "n/a"
+	}
+	return ms(pct(durs, p))
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
+
+func mb(b int64) float64 { return float64(b) / (1 << 20) }
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod above %s", dir)
+		}
+		dir = parent
+	}
+}

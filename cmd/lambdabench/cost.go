@@ -25,8 +25,10 @@ const memoryGB = 128.0 / 1024
 
 // costLine is one priced item of the estimate per 1,000 leads.
 type costLine struct {
-	item     string
-	perLead  float64 // units per lead
-	unit     string
-	usdPer1k float64
+	item    string
+	perLead float64 // units per lead
+	unit    string
+	price   float64 // USD per unit
 }
+
+func (l costLine) usdPer1k() float64 { return 1000 * l.perLead * l.price }

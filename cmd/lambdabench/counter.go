@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // counter is a reverse proxy in front of moto that counts the AWS requests
@@ -26,6 +27,13 @@ type counter struct {
 	calls map[string]int // "service Operation"
 	wru   float64
 	rru   float64
+	// events counts PutEvents entries, which EventBridge prices.
+	events int
+	// requests and waited accumulate (never reset) every request and the
+	// time spent in them, so an invocation's share can be taken by
+	// difference.
+	requests int
+	waited   time.Duration
 }
 
 func newCounter(target string) (*counter, error) {
@@ -50,11 +58,35 @@ func (c *counter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	service, op := classify(r)
 	c.mu.Lock()
 	c.calls[service+" "+op]++
-	if service == "dynamodb" {
+	switch {
+	case service == "dynamodb":
 		c.wru += writeUnits(op, body)
+	case service == "events" && op == "PutEvents":
+		var req struct{ Entries []json.RawMessage }
+		if json.Unmarshal(body, &req) == nil {
+			c.events += len(req.Entries)
+		}
 	}
 	c.mu.Unlock()
+	start := time.Now()
 	c.proxy.ServeHTTP(w, r)
+	c.mu.Lock()
+	c.requests++
+	c.waited += time.Since(start)
+	c.mu.Unlock()
+}
+
+// waitedSoFar returns the time spent in proxied requests so far.
+func (c *counter) waitedSoFar() time.Duration {
+	_, t := c.totals()
+	return t
+}
+
+// totals returns the requests proxied so far and the time spent in them.
+func (c *counter) totals() (int, time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.requests, c.waited
 }
 
 // response sizes the items DynamoDB reads return.
@@ -180,13 +212,20 @@ func kUnits(size, unit int) float64 {
 	return math.Ceil(float64(size) / float64(unit))
 }
 
-// snapshot returns the counts so far and resets them.
-func (c *counter) snapshot() (map[string]int, float64, float64) {
+// usage is what the functions asked of AWS over a period.
+type usage struct {
+	calls    map[string]int
+	wru, rru float64
+	events   int
+}
+
+// snapshot returns the usage since the last snapshot.
+func (c *counter) snapshot() usage {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	calls, wru, rru := c.calls, c.wru, c.rru
-	c.calls, c.wru, c.rru = map[string]int{}, 0, 0
-	return calls, wru, rru
+	u := usage{calls: c.calls, wru: c.wru, rru: c.rru, events: c.events}
+	c.calls, c.wru, c.rru, c.events = map[string]int{}, 0, 0, 0
+	return u
 }
 
 func sortedOps(calls map[string]int) []string {

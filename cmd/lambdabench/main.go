@@ -149,30 +149,30 @@ func run(ctx context.Context, emulator string, nLeads, nColds int) error {
 	}
 
 	fmt.Printf("== cold starts: %d per function under aws-lambda-rie, one at a time\n", nColds)
-	inits := map[string][]time.Duration{}
+	inits, initWork := map[string][]time.Duration{}, map[string][]time.Duration{}
 	for _, n := range names {
 		for range nColds {
-			r, err := startRIE(ctx, emulator, filepath.Join(hostDir, n), envOf(n))
+			r, err := startRIE(ctx, emulator, filepath.Join(hostDir, n), tmp, envOf(n), count.waitedSoFar)
 			if err != nil {
 				return err
 			}
 			_, rep, callErr := r.call(ctx, probe(n))
 			r.stop()
 			if rep.init == 0 {
-				return fmt.Errorf("%s: no init duration reported (%v)", n, callErr)
+				return fmt.Errorf("%s: no init measured: %v", n, callErr)
 			}
 			inits[n] = append(inits[n], rep.init)
+			initWork[n] = append(initWork[n], max(0, rep.init-rep.initAWS))
 		}
 	}
 
 	fmt.Printf("== warm: %d leads, one at a time, each from capture to routed, owner notified and contacted\n", nLeads)
-	warm := newWarm(ctx, emulator, hostDir, envOf)
+	warm := newWarm(ctx, emulator, hostDir, tmp, envOf, count)
 	defer warm.stop()
 	d, err := cloudbox.NewDriver(cfg, st, warm.invoke)
 	if err != nil {
 		return err
 	}
-	sfn := awssfn.NewFromConfig(cfg)
 	// Lead 0 warms every function up; the counts start after it.
 	for i := 0; i <= nLeads; i++ {
 		if i == 1 {
@@ -184,68 +184,76 @@ func run(ctx context.Context, emulator string, nLeads, nColds int) error {
 			return fmt.Errorf("lead %d: %w", i, err)
 		}
 	}
-	calls, wru, rru := count.snapshot()
-	perLead := func(n float64) float64 { return n / float64(nLeads) }
+	if d.Failures() > 0 {
+		return fmt.Errorf("%d records failed during the warm run", d.Failures())
+	}
+	used := count.snapshot()
 	invocations := map[string]int{}
 	for _, inv := range d.Invocations {
 		invocations[inv.Function]++
-	}
-	if d.Failures() > 0 {
-		return fmt.Errorf("%d records failed during the warm run", d.Failures())
 	}
 	logged := warm.logged()
 	// The timer tasks are not on a contacted lead's path; each runs once
 	// per SLA execution with that execution's input, as its Task state
 	// would call it, for a warm duration.
-	if err := warm.timerTasks(ctx, sfn, st); err != nil {
+	if err := warm.timerTasks(ctx, awssfn.NewFromConfig(cfg), st); err != nil {
 		return err
 	}
 
+	per := func(x float64) float64 { return x / float64(nLeads) }
 	fmt.Println()
-	fmt.Println("== Lambda functions: bootstrap = linux/arm64 as deployed (stripped); init and durations = linux/amd64 build with the same settings under aws-lambda-rie on this host")
-	fmt.Printf("%-8s %10s %10s %10s %10s %10s %12s\n", "function", "bootstrap", "init p50", "init max", "warm p50", "warm p95", "calls/lead")
+	fmt.Println("== Lambda functions: bootstrap = linux/arm64 as deployed (stripped); init and durations = linux/" + hostArch() + " build with the same settings under aws-lambda-rie on this host")
+	fmt.Println("   init: from the invocation that makes the emulator start the process to the runtime's first /next, then without its AWS calls")
+	fmt.Println("   (secrets read at init; moto on this host is slow); warm: the REPORT Duration against moto, then without the")
+	fmt.Printf("   time spent in AWS calls (handler), and as estimated in AWS (handler + %s per AWS call)\n", awsCallLatency)
+	fmt.Printf("%-8s %9s %9s %9s %10s %10s %10s %10s %10s %10s\n", "function", "bootstrap", "init p50", "init max", "no AWS", "warm p50", "handler", "AWS calls", "in AWS", "calls/lead")
 	var maxSize int64
-	var allInits []time.Duration
+	var allInits, allWork []time.Duration
 	for _, n := range names {
 		maxSize = max(maxSize, sizes[n])
 		allInits = append(allInits, inits[n]...)
-		durs := warm.durations[n]
-		fmt.Printf("%-8s %7.1f MB %10s %10s %10s %10s %12.2f\n", n, mb(sizes[n]), ms(pct(inits[n], 50)), ms(pct(inits[n], 100)),
-			orNA(durs, 50), orNA(durs, 95), perLead(float64(invocations[n])))
+		allWork = append(allWork, initWork[n]...)
+		calls := warm.warm[n]
+		fmt.Printf("%-8s %6.1f MB %9s %9s %10s %10s %10s %10s %10s %10.2f\n", n, mb(sizes[n]), ms(pct(inits[n], 50)), ms(pct(inits[n], 100)), ms(pct(initWork[n], 50)),
+			orNA(calls, func(c warmCall) time.Duration { return c.duration }), orNA(calls, handlerTime),
+			meanRequests(calls), orNA(calls, inAWS), per(float64(invocations[n])))
 	}
 	fmt.Println()
-	fmt.Printf("== what the binary is made of (%s, linux/%s unstripped, symbol bytes by module; %.1f MB of symbols)\n", names[0], hostArch(), mb(symTotal))
+	fmt.Printf("== what the binary is made of (%s, linux/%s unstripped, file-backed symbol bytes by module; %.1f MB of symbols)\n", names[0], hostArch(), mb(symTotal))
 	for i, sh := range shares {
-		if i == 12 {
+		if i == 14 {
 			break
 		}
-		fmt.Printf("  %-52s %6.1f MB %5.1f%%\n", sh.module, mb(sh.bytes), 100*float64(sh.bytes)/float64(symTotal))
+		fmt.Printf("  %-52s %6.2f MB %5.1f%%\n", sh.module, mb(sh.bytes), 100*float64(sh.bytes)/float64(symTotal))
 	}
 
 	fmt.Println()
-	fmt.Printf("== AWS requests per lead (the functions' calls through a counting proxy, and the event source mappings' non-empty polls and deletes)\n")
-	for _, op := range sortedOps(calls) {
-		fmt.Printf("  %-44s %6.2f\n", op, perLead(float64(calls[op])))
+	fmt.Println("== AWS requests per lead (the functions' calls through a counting proxy; the event source mappings' non-empty polls and deletes)")
+	for _, op := range sortedOps(used.calls) {
+		fmt.Printf("  %-44s %6.2f\n", op, per(float64(used.calls[op])))
 	}
-	fmt.Printf("  %-44s %6.2f\n", "sqs ReceiveMessage (mapping, non-empty)", perLead(float64(d.Receives)))
-	fmt.Printf("  %-44s %6.2f\n", "sqs DeleteMessageBatch (mapping)", perLead(float64(d.Deletes)))
-	fmt.Printf("  %-44s %6.2f WRU, %.2f RRU\n", "dynamodb capacity", perLead(wru), perLead(rru))
+	fmt.Printf("  %-44s %6.2f\n", "sqs ReceiveMessage (mapping, non-empty)", per(float64(d.Receives)))
+	fmt.Printf("  %-44s %6.2f\n", "sqs DeleteMessageBatch (mapping)", per(float64(d.Deletes)))
+	fmt.Printf("  %-44s %6.2f\n", "events PutEvents entries", per(float64(used.events)))
+	fmt.Printf("  %-44s %6.2f WRU, %.2f RRU\n", "dynamodb capacity (sized from the items)", per(used.wru), per(used.rru))
 
-	lines := estimate(names, invocations, warm.durations, calls, d, wru, rru, logged, nLeads)
+	lines := estimate(names, invocations, warm.warm, used, d, logged, nLeads)
 	fmt.Println()
 	fmt.Printf("== estimated AWS cost per 1,000 leads (%s; 128 MB arm64; one lead at a time, so no batching: an upper bound)\n", pricesAsOf)
 	total := 0.0
 	for _, l := range lines {
-		fmt.Printf("  %-40s %10.3f %-14s $%.4f\n", l.item, l.perLead, l.unit, l.usdPer1k)
-		total += l.usdPer1k
+		fmt.Printf("  %-44s %10.3f %-12s $%.4f\n", l.item, l.perLead, l.unit, l.usdPer1k())
+		total += l.usdPer1k()
 	}
-	fmt.Printf("  %-40s %25s $%.4f\n", "total", "", total)
-	fmt.Println("  not included: X-Ray traces (sampled), CloudWatch metrics and alarms, the dashboard, idle SQS long polling, KMS, data transfer, cold-start init billing;")
-	fmt.Println("  an SLA breach (owner not contacted) adds 2 sla invocations, 7 state transitions and a reassignment's notify chain.")
+	fmt.Printf("  %-44s %23s $%.4f\n", "total", "", total)
+	fmt.Println("  not included: X-Ray traces (sampled), CloudWatch metrics, alarms and dashboard, API access logs, idle SQS long polling,")
+	fmt.Println("  data transfer, cold-start init billing; an SLA breach (owner not contacted) adds 2 sla invocations, 7 state transitions")
+	fmt.Println("  and a reassignment's notify chain.")
 
 	fmt.Println()
 	fmt.Printf("lambda bootstrap size: max %.1f MB (linux/arm64, stripped; target ≤ %d MB)\n", mb(maxSize), targetSizeMB)
-	fmt.Printf("lambda cold init: p50 %s, max %s over %d starts (linux/%s under aws-lambda-rie; target ≤ %d ms)\n", ms(pct(allInits, 50)), ms(pct(allInits, 100)), len(allInits), hostArch(), targetInitMS)
+	fmt.Printf("lambda cold init: p50 %s, max %s over %d starts, p50 %s without AWS calls (linux/%s under aws-lambda-rie; target ≤ %d ms)\n",
+		ms(pct(allInits, 50)), ms(pct(allInits, 100)), len(allInits), ms(pct(allWork, 50)), hostArch(), targetInitMS)
 	fmt.Printf("lambda cost per 1,000 leads: $%.4f (%s)\n", total, pricesAsOf)
 	return nil
 }
@@ -292,59 +300,77 @@ func probe(function string) []byte {
 	return []byte(`{"Records":[]}`)
 }
 
+// awsCallLatency is the round trip assumed for one AWS API call from a
+// function in AWS (DynamoDB, SQS, EventBridge, Step Functions, SES in the
+// same region), instead of moto's on this host.
+const awsCallLatency = 10 * time.Millisecond
+
+// handlerTime is an invocation's duration without its AWS calls.
+func handlerTime(c warmCall) time.Duration { return max(0, c.duration-c.waited) }
+
+// inAWS estimates an invocation's duration in AWS.
+func inAWS(c warmCall) time.Duration {
+	return handlerTime(c) + time.Duration(c.requests)*awsCallLatency
+}
+
+func meanRequests(calls []warmCall) string {
+	if len(calls) == 0 {
+		return "n/a"
+	}
+	n := 0
+	for _, c := range calls {
+		n += c.requests
+	}
+	return fmt.Sprintf("%.1f", float64(n)/float64(len(calls)))
+}
+
 // estimate prices one lead's measured work.
-func estimate(names []string, invocations map[string]int, durations map[string][]time.Duration, calls map[string]int, d *cloudbox.Driver, wru, rru float64, logged int64, n int) []costLine {
+func estimate(names []string, invocations map[string]int, warm map[string][]warmCall, used usage, d *cloudbox.Driver, logged int64, n int) []costLine {
 	per := func(x float64) float64 { return x / float64(n) }
 	var lambdaCalls, gbSeconds float64
 	for _, name := range names {
 		k := per(float64(invocations[name]))
 		lambdaCalls += k
-		gbSeconds += k * billedSeconds(durations[name]) * memoryGB
+		gbSeconds += k * billedSeconds(warm[name]) * memoryGB
 	}
 	sum := func(prefix string) float64 {
 		t := 0
-		for op, c := range calls {
+		for op, c := range used.calls {
 			if strings.HasPrefix(op, prefix) {
 				t += c
 			}
 		}
 		return per(float64(t))
 	}
-	sqs := sum("sqs ") + per(float64(d.Receives+d.Deletes))
 	// Each started execution enters its Wait state (one transition) and
 	// is stopped when the owner marks the lead contacted.
-	transitions := sum("states StartExecution")
 	lines := []costLine{
-		{"HTTP API requests", per(float64(invocations["capture"] + invocations["api"])), "requests", 0},
-		{"Lambda invocations", lambdaCalls, "invocations", 0},
-		{"Lambda duration (warm mean, billed per ms)", gbSeconds, "GB-s", 0},
-		{"SQS requests", sqs, "requests", 0},
-		{"EventBridge PutEvents entries", sum("events PutEvents"), "calls≈events", 0},
-		{"DynamoDB writes", per(wru), "WRU", 0},
-		{"DynamoDB reads", per(rru), "RRU", 0},
-		{"Step Functions transitions", transitions, "transitions", 0},
-		{"SES emails", sum("ses SendEmail"), "emails", 0},
-		{"Secrets Manager calls (warm)", sum("secretsmanager "), "calls", 0},
-		{"CloudWatch Logs ingested", per(float64(logged)) / (1 << 30), "GB", 0},
-	}
-	prices := []float64{httpAPIRequest, lambdaRequest, lambdaArmGBSecond, sqsRequest, eventBridgeEvent, dynamoWRU, dynamoRRU, sfnTransition, sesEmail, secretsCall, logsIngestGB}
-	for i := range lines {
-		lines[i].usdPer1k = 1000 * lines[i].perLead * prices[i]
+		{"HTTP API requests", per(float64(invocations["capture"] + invocations["api"])), "requests", httpAPIRequest},
+		{"Lambda invocations", lambdaCalls, "invocations", lambdaRequest},
+		{"Lambda duration (estimated in AWS, per ms)", gbSeconds, "GB-s", lambdaArmGBSecond},
+		{"SQS requests", sum("sqs ") + per(float64(d.Receives+d.Deletes)), "requests", sqsRequest},
+		{"EventBridge events", per(float64(used.events)), "events", eventBridgeEvent},
+		{"DynamoDB writes", per(used.wru), "WRU", dynamoWRU},
+		{"DynamoDB reads", per(used.rru), "RRU", dynamoRRU},
+		{"Step Functions transitions", sum("states StartExecution"), "transitions", sfnTransition},
+		{"SES emails", sum("ses SendEmail"), "emails", sesEmail},
+		{"Secrets Manager calls (warm)", sum("secretsmanager "), "calls", secretsCall},
+		{"CloudWatch Logs ingested", per(float64(logged)) / 1024, "KB", logsIngestGB / (1 << 20)},
 	}
 	return lines
 }
 
-// billedSeconds is the mean of durations, each rounded up to the ms as
-// Lambda bills it.
-func billedSeconds(durs []time.Duration) float64 {
-	if len(durs) == 0 {
+// billedSeconds is the mean estimated duration in AWS, each invocation
+// rounded up to the ms as Lambda bills it.
+func billedSeconds(calls []warmCall) float64 {
+	if len(calls) == 0 {
 		return 0
 	}
 	total := 0.0
-	for _, d := range durs {
-		total += math.Ceil(float64(d) / float64(time.Millisecond))
+	for _, c := range calls {
+		total += math.Ceil(float64(inAWS(c)) / float64(time.Millisecond))
 	}
-	return total / float64(len(durs)) / 1000
+	return total / float64(len(calls)) / 1000
 }
 
 func pct(durs []time.Duration, p int) time.Duration {
@@ -357,11 +383,16 @@ func pct(durs []time.Duration, p int) time.Duration {
 	return s[max(0, min(i, len(s)-1))]
 }
 
-func orNA(durs []time.Duration, p int) string {
-	if len(durs) == 0 {
+// orNA returns the median of f over calls, or n/a without calls.
+func orNA(calls []warmCall, f func(warmCall) time.Duration) string {
+	if len(calls) == 0 {
 		return "n/a"
 	}
-	return ms(pct(durs, p))
+	durs := make([]time.Duration, len(calls))
+	for i, c := range calls {
+		durs[i] = f(c)
+	}
+	return ms(pct(durs, 50))
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }

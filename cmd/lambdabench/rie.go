@@ -9,10 +9,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -20,29 +24,42 @@ import (
 
 // rie runs one function binary under the Lambda Runtime Interface
 // Emulator, on loopback ports of its own, and invokes it one request at a
-// time.
+// time. The function reaches the emulator's Runtime API through a proxy
+// that notes its first request for an invocation, which ends its init.
 type rie struct {
 	cmd    *exec.Cmd
 	invoke string // the invocation URL
+	api    *http.Server
 	mu     sync.Mutex
 	seq    int
+	// sent is when the first invocation was sent (the emulator starts the
+	// function then) and polled when the function first asked for an
+	// invocation.
+	sent, polled time.Time
+	// aws reports the time spent in AWS calls so far (the counter's), to
+	// tell the init's own work from its waits on moto.
+	aws                func() time.Duration
+	awsSent, awsPolled time.Duration
 	// reports receives the REPORT line of each invocation by request id.
 	reports map[string]chan report
 	logged  int64 // bytes the function and the emulator wrote to stdout
 	done    chan struct{}
 }
 
-// report is what the emulator's REPORT line says of one invocation.
+// report is what the emulator's REPORT line says of one invocation, with
+// the init measured through the Runtime API proxy.
 type report struct {
 	init, duration time.Duration // init is zero on warm invocations
+	initAWS        time.Duration // of init, the time spent in AWS calls
 }
 
-var reportLine = regexp.MustCompile(`^REPORT RequestId: (\S+)\s+(?:Init Duration: ([0-9.]+) ms\s+)?Duration: ([0-9.]+) ms`)
+var reportLine = regexp.MustCompile(`^REPORT RequestId: (\S+)\s+(Init Duration: [0-9.]+ ms\s+)?Duration: ([0-9.]+) ms`)
 
 // startRIE starts the emulator for binary with env as the function's
-// whole environment. The emulator starts the function at the first
+// whole environment; dir receives the wrapper that points the function at
+// the Runtime API proxy. The emulator starts the function at the first
 // invocation, as Lambda does at a cold start.
-func startRIE(ctx context.Context, emulator, binary string, env []string) (*rie, error) {
+func startRIE(ctx context.Context, emulator, binary, dir string, env []string, aws func() time.Duration) (*rie, error) {
 	apiPort, err := freePort()
 	if err != nil {
 		return nil, err
@@ -51,12 +68,25 @@ func startRIE(ctx context.Context, emulator, binary string, env []string) (*rie,
 	if err != nil {
 		return nil, err
 	}
+	r := &rie{reports: map[string]chan report{}, done: make(chan struct{}), aws: aws}
+	proxied, err := r.serveRuntimeAPI("127.0.0.1:" + strconv.Itoa(apiPort))
+	if err != nil {
+		return nil, err
+	}
+	// The emulator sets AWS_LAMBDA_RUNTIME_API for the process it starts;
+	// the wrapper re-points it at the proxy, costing one exec of sh.
+	wrapper := filepath.Join(dir, filepath.Base(binary)+".sh")
+	script := "#!/bin/sh\nAWS_LAMBDA_RUNTIME_API=" + proxied + " exec " + binary + "\n"
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		r.api.Close()
+		return nil, err
+	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	cmd := exec.Command(emulator,
 		"--runtime-interface-emulator-address", addr,
 		"--runtime-api-address", "127.0.0.1:"+strconv.Itoa(apiPort),
 		"--log-level", "error",
-		binary)
+		wrapper)
 	cmd.Env = env
 	// Its own process group, so that stopping it stops the function too.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -66,9 +96,10 @@ func startRIE(ctx context.Context, emulator, binary string, env []string) (*rie,
 	}
 	cmd.Stderr = io.Discard
 	if err := cmd.Start(); err != nil {
+		r.api.Close()
 		return nil, fmt.Errorf("start %s: %w", emulator, err)
 	}
-	r := &rie{cmd: cmd, invoke: "http://" + addr + "/2015-03-31/functions/function/invocations", reports: map[string]chan report{}, done: make(chan struct{})}
+	r.cmd, r.invoke = cmd, "http://"+addr+"/2015-03-31/functions/function/invocations"
 	go r.scan(out)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -86,6 +117,31 @@ func startRIE(ctx context.Context, emulator, binary string, env []string) (*rie,
 	}
 }
 
+// serveRuntimeAPI proxies a free loopback port to the emulator's Runtime
+// API at target and returns the port's address.
+func (r *rie) serveRuntimeAPI(target string) (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: target})
+	// A function stopped while it waits for an invocation breaks its
+	// request; that is how every run ends, not an error.
+	proxy.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) { w.WriteHeader(http.StatusBadGateway) }
+	r.api = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if strings.HasSuffix(req.URL.Path, "/runtime/invocation/next") {
+			r.mu.Lock()
+			if r.polled.IsZero() {
+				r.polled, r.awsPolled = time.Now(), r.aws()
+			}
+			r.mu.Unlock()
+		}
+		proxy.ServeHTTP(w, req)
+	})}
+	go func() { _ = r.api.Serve(l) }()
+	return l.Addr().String(), nil
+}
+
 func (r *rie) scan(out io.Reader) {
 	defer close(r.done)
 	sc := bufio.NewScanner(out)
@@ -99,12 +155,7 @@ func (r *rie) scan(out io.Reader) {
 		if m == nil {
 			continue
 		}
-		var rep report
-		if m[2] != "" {
-			rep.init = millis(m[2])
-		}
-		rep.duration = millis(m[3])
-		r.channel(m[1]) <- rep
+		r.channel(m[1]) <- report{duration: millis(m[3])}
 	}
 }
 
@@ -131,6 +182,10 @@ func (r *rie) call(ctx context.Context, event []byte) ([]byte, report, error) {
 	r.mu.Lock()
 	r.seq++
 	id := fmt.Sprintf("bench-%d", r.seq)
+	first := r.seq == 1
+	if first {
+		r.sent, r.awsSent = time.Now(), r.aws()
+	}
 	r.mu.Unlock()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.invoke, bytes.NewReader(event))
 	if err != nil {
@@ -151,6 +206,19 @@ func (r *rie) call(ctx context.Context, event []byte) ([]byte, report, error) {
 	case rep = <-r.channel(id):
 	case <-time.After(10 * time.Second):
 		return body, rep, fmt.Errorf("no REPORT line for %s", id)
+	}
+	// The emulator's own Init Duration ends when it has started the
+	// process, not when the runtime is ready: the init is measured here.
+	rep.init = 0
+	if first {
+		r.mu.Lock()
+		if !r.polled.IsZero() {
+			rep.init, rep.initAWS = r.polled.Sub(r.sent), r.awsPolled-r.awsSent
+		}
+		r.mu.Unlock()
+		if rep.init <= 0 {
+			return body, rep, fmt.Errorf("the function never asked for an invocation")
+		}
 	}
 	var fnErr struct {
 		ErrorMessage string `json:"errorMessage"`
@@ -175,6 +243,7 @@ func (r *rie) stop() {
 	_ = syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL)
 	_ = r.cmd.Wait()
 	<-r.done
+	r.api.Close()
 }
 
 func freePort() (int, error) {

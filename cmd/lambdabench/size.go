@@ -30,20 +30,14 @@ func hostBuild(ctx context.Context, moduleDir, reference, out string, names []st
 		return "", fmt.Errorf("read build settings of %s: %w", reference, err)
 	}
 	args := []string{"build"}
-	if strip {
-		if ld := strippedFlags(reference); ld != "" {
-			args = append(args, "-ldflags", ld)
-		}
-	}
 	env := append(os.Environ(), "GOOS=linux", "GOARCH="+runtime.GOARCH)
+	ldflags := ""
 	for _, s := range info.Settings {
 		switch s.Key {
 		case "-tags", "-gcflags", "-asmflags":
 			args = append(args, s.Key, s.Value)
 		case "-ldflags":
-			if strip {
-				args = append(args, s.Key, s.Value)
-			}
+			ldflags = s.Value
 		case "-trimpath":
 			if s.Value == "true" {
 				args = append(args, "-trimpath")
@@ -51,6 +45,12 @@ func hostBuild(ctx context.Context, moduleDir, reference, out string, names []st
 		case "CGO_ENABLED":
 			env = append(env, "CGO_ENABLED="+s.Value)
 		}
+	}
+	if ldflags == "" {
+		ldflags = strippedFlags(reference)
+	}
+	if strip && ldflags != "" {
+		args = append(args, "-ldflags", ldflags)
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return "", err
@@ -109,19 +109,37 @@ func symbolsByModule(ctx context.Context, binary string) ([]moduleShare, int64, 
 	if err != nil {
 		return nil, 0, fmt.Errorf("go tool nm %s: %w", binary, err)
 	}
+	// Zeroed data (.bss, .noptrbss) takes memory, not file bytes.
+	f, err := elf.Open(binary)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	inFile := func(addr uint64) bool {
+		for _, s := range f.Sections {
+			if s.Addr <= addr && addr < s.Addr+s.Size {
+				return s.Type != elf.SHT_NOBITS
+			}
+		}
+		return false
+	}
 	sums := map[string]int64{}
 	var total int64
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) < 4 {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 4 {
 			continue
 		}
-		size, err := strconv.ParseInt(f[1], 10, 64)
-		if err != nil || size == 0 {
+		addr, err := strconv.ParseUint(fields[0], 16, 64)
+		if err != nil {
 			continue
 		}
-		name := strings.Join(f[3:], " ")
+		size, err := strconv.ParseInt(fields[1], 10, 64)
+		if err != nil || size == 0 || !inFile(addr) {
+			continue
+		}
+		name := strings.Join(fields[3:], " ")
 		sums[moduleOf(symbolPackage(name), modules)] += size
 		total += size
 	}

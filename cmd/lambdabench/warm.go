@@ -16,17 +16,26 @@ import (
 // warmPool keeps one emulator per function, started at the function's
 // first invocation, and records every warm invocation's duration.
 type warmPool struct {
-	ctx       context.Context
-	emulator  string
-	binDir    string
-	envOf     func(string) []string
-	running   map[string]*rie
-	durations map[string][]time.Duration
-	base      int64 // log bytes before the measured run
+	ctx      context.Context
+	emulator string
+	binDir   string
+	dir      string // for the emulators' wrappers
+	envOf    func(string) []string
+	count    *counter
+	running  map[string]*rie
+	warm     map[string][]warmCall
+	base     int64 // log bytes before the measured run
 }
 
-func newWarm(ctx context.Context, emulator, binDir string, envOf func(string) []string) *warmPool {
-	return &warmPool{ctx: ctx, emulator: emulator, binDir: binDir, envOf: envOf, running: map[string]*rie{}, durations: map[string][]time.Duration{}}
+// warmCall is one warm invocation: its duration, and the AWS requests it
+// made through the counter with the time spent in them.
+type warmCall struct {
+	duration, waited time.Duration
+	requests         int
+}
+
+func newWarm(ctx context.Context, emulator, binDir, dir string, envOf func(string) []string, count *counter) *warmPool {
+	return &warmPool{ctx: ctx, emulator: emulator, binDir: binDir, dir: dir, envOf: envOf, count: count, running: map[string]*rie{}, warm: map[string][]warmCall{}}
 }
 
 // invoke is the pool's cloudbox.Invoker.
@@ -34,21 +43,23 @@ func (w *warmPool) invoke(ctx context.Context, function string, event []byte) ([
 	r, ok := w.running[function]
 	if !ok {
 		var err error
-		if r, err = startRIE(w.ctx, w.emulator, filepath.Join(w.binDir, function), w.envOf(function)); err != nil {
+		if r, err = startRIE(w.ctx, w.emulator, filepath.Join(w.binDir, function), w.dir, w.envOf(function), w.count.waitedSoFar); err != nil {
 			return nil, err
 		}
 		w.running[function] = r
 	}
+	n0, t0 := w.count.totals()
 	out, rep, err := r.call(ctx, event)
+	n1, t1 := w.count.totals()
 	if rep.init == 0 && rep.duration > 0 {
-		w.durations[function] = append(w.durations[function], rep.duration)
+		w.warm[function] = append(w.warm[function], warmCall{duration: rep.duration, waited: t1 - t0, requests: n1 - n0})
 	}
 	return out, err
 }
 
 // reset forgets the durations and log bytes so far (the warm-up).
 func (w *warmPool) reset() {
-	w.durations = map[string][]time.Duration{}
+	w.warm = map[string][]warmCall{}
 	w.base = w.total()
 }
 

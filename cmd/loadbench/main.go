@@ -82,6 +82,7 @@ func run(n int, rate float64, workers int, label string) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- app.Run(ctx) }()
+	defer func() { cancel(); <-done }()
 	<-app.Ready()
 	base := "http://" + app.Addr()
 
@@ -157,8 +158,6 @@ func run(n int, rate float64, workers int, label string) error {
 			lat = append(lat, l.RoutedAt.Sub(sent[i]))
 		}
 	}
-	cancel()
-	<-done
 	slices.Sort(lat)
 	pct := func(p float64) time.Duration {
 		if len(lat) == 0 {

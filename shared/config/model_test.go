@@ -3,6 +3,7 @@ package config_test
 import (
 	"bytes"
 	"fmt"
+	"github.com/leadflow/leadflow/internal/repotest"
 	"math"
 	"os"
 	"path/filepath"
@@ -64,7 +65,7 @@ func withModel(t *testing.T, dir, section string) (*config.Config, error) {
 	data := bytes.Replace(leadflow.DefaultConfig, []byte("\nrouting:"), []byte("\n"+section+"\nrouting:"), 1)
 	// The default config's enrichment dataset resolves against the config's
 	// directory.
-	src, err := os.ReadFile(filepath.Join(repoRoot(t), "examples", "companies.csv"))
+	src, err := os.ReadFile(filepath.Join(repotest.Root(t), "examples", "companies.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,20 +80,6 @@ func withModel(t *testing.T, dir, section string) (*config.Config, error) {
 		t.Fatal(err)
 	}
 	return config.Load(path)
-}
-
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = filepath.Dir(dir)
-	}
 }
 
 const modelSection = `model:

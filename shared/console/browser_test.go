@@ -2,31 +2,13 @@ package console_test
 
 import (
 	"context"
+	"github.com/leadflow/leadflow/internal/repotest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 )
-
-// repoRoot walks up from the package directory to go.mod.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the package")
-		}
-		dir = parent
-	}
-}
 
 // TestBrowser drives the console in headless Chromium through
 // e2e/run.mjs (playwright-core): log in, submit a demo lead through the
@@ -36,7 +18,7 @@ func repoRoot(t *testing.T) string {
 // first; outside CI a machine without them skips the test, in CI
 // (CI=true) their absence fails it.
 func TestBrowser(t *testing.T) {
-	root := repoRoot(t)
+	root := repotest.Root(t)
 	chromium := os.Getenv("CHROMIUM")
 	if chromium == "" {
 		chromium = "/usr/bin/chromium"

@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"github.com/leadflow/leadflow/internal/repotest"
 	"net/http"
 	"net/url"
 	"os"
@@ -366,7 +367,7 @@ func TestReplayDiff(t *testing.T) {
 		"email": "maya@contoso-cloud.com", "first_name": "Maya", "title": "Director of Marketing", "company": "Contoso Cloud",
 		"employees": "200", "industry": "saas", "country": "US", "state": "CA", "consent": "yes",
 	})
-	root := repoRoot(t)
+	root := repotest.Root(t)
 	raw, err := os.ReadFile(filepath.Join(root, "leadflow.yaml"))
 	if err != nil {
 		t.Fatal(err)

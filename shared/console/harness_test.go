@@ -3,6 +3,7 @@ package console_test
 import (
 	"bytes"
 	"context"
+	"github.com/leadflow/leadflow/internal/repotest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -57,7 +58,7 @@ func newHarness(t *testing.T) *harness {
 	// The shipped config read from its file, so that a candidate config's
 	// relative paths resolve beside it.
 	app, err := local.New(local.Options{
-		ConfigPath: filepath.Join(repoRoot(t), "leadflow.yaml"),
+		ConfigPath: filepath.Join(repotest.Root(t), "leadflow.yaml"),
 		Addr:       "127.0.0.1:0", DataDir: t.TempDir(), Token: token, Clock: "manual", Start: start, RateLimit: -1,
 		Bus: localbus.Options{BaseBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, MaxReceives: 3},
 		Log: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -1,7 +1,7 @@
 package history
 
 import (
-	"os"
+	"github.com/leadflow/leadflow/internal/repotest"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -172,7 +172,7 @@ func TestReadCapsRowErrors(t *testing.T) {
 }
 
 func TestLoadXEducation(t *testing.T) {
-	root := repoRoot(t)
+	root := repotest.Root(t)
 	ds, err := Load(filepath.Join(root, "..", "shared", "data", "leads_x_education_train.csv"), filepath.Join(root, "examples", "xeducation", "mapping.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -219,24 +219,5 @@ func TestMappingDefaults(t *testing.T) {
 	}
 	if m.Model.L2 != defaultL2 || m.Model.Cutoff != "accuracy" {
 		t.Errorf("model options %+v, want the defaults", m.Model)
-	}
-}
-
-// repoRoot walks up from the working directory to go.mod.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the working directory")
-		}
-		dir = parent
 	}
 }

@@ -1,36 +1,17 @@
 package model
 
 import (
+	"github.com/leadflow/leadflow/internal/repotest"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/leadflow/leadflow/shared/history"
 )
 
-// repoRoot walks up from the working directory to go.mod.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the working directory")
-		}
-		dir = parent
-	}
-}
-
 func loadXEducation(t testing.TB) *history.Dataset {
 	t.Helper()
-	root := repoRoot(t)
+	root := repotest.Root(t)
 	ds, err := history.Load(filepath.Join(root, "..", "shared", "data", "leads_x_education_train.csv"), filepath.Join(root, "examples", "xeducation", "mapping.yaml"))
 	if err != nil {
 		t.Fatalf("load X Education: %v", err)

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/leadflow/leadflow/internal/repotest"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -22,23 +22,6 @@ var at = time.Date(2025, 6, 2, 10, 0, 0, 0, time.UTC)
 
 // repoRoot walks up from the test's directory to go.mod: configs resolve
 // their datasets against it.
-func repoRoot(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-}
 
 // variant parses the default config with some text replaced; each old
 // string must occur exactly once.
@@ -51,7 +34,7 @@ func variant(tb testing.TB, version string, replace ...string) *config.Config {
 		}
 		data = bytes.Replace(data, []byte(replace[i]), []byte(replace[i+1]), 1)
 	}
-	c, err := config.Parse(filepath.Join(repoRoot(tb), version+".yaml"), data)
+	c, err := config.Parse(filepath.Join(repotest.Root(tb), version+".yaml"), data)
 	if err != nil {
 		tb.Fatalf("parse %s: %v", version, err)
 	}

@@ -14,11 +14,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadflow/leadflow/shared/audit"
 	"github.com/leadflow/leadflow/shared/httpapi"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/localbus"
 	"github.com/leadflow/leadflow/shared/outbox"
 	"github.com/leadflow/leadflow/shared/pipeline"
+	"github.com/leadflow/leadflow/shared/replay"
 )
 
 // start is a Tuesday, 10:00 in New York: East reps are in working hours.
@@ -603,5 +605,77 @@ func TestDisqualifyWithoutReasonIs422(t *testing.T) {
 	}
 	if v := h.lead(id); v.Stage != lead.StageDisqualified {
 		t.Fatalf("stage %s, want disqualified", v.Stage)
+	}
+}
+
+// outcome posts a CRM outcome with a fresh signature.
+func (h *harness) outcome(body map[string]string) (int, map[string]any) {
+	h.t.Helper()
+	raw, _ := json.Marshal(body)
+	sig := httpapi.Sign([]byte("whsec"), h.app.Clock().Now(), raw)
+	return h.request("POST", "/v1/outcomes", "application/json", raw, map[string]string{"X-Leadflow-Signature": sig})
+}
+
+func TestOutcomesMoveStagesAndFeedTheAudit(t *testing.T) {
+	h := newHarness(t, nil)
+	won := h.submit("demo-request", vpOfSales("won@northwind-analytics.com"), nil)
+	lost := h.submit("demo-request", vpOfSales("lost@tailspin-software.com"), nil)
+	h.settle()
+	steps := []struct {
+		body   map[string]string
+		status int
+		stage  lead.Stage
+	}{
+		{map[string]string{"lead_id": won, "outcome": "sales_accepted"}, 202, lead.StageSAL},
+		// The CRM resends it (a new signature, same outcome): nothing changes.
+		{map[string]string{"lead_id": won, "outcome": "sales_accepted", "reason": "resent"}, 202, lead.StageSAL},
+		{map[string]string{"lead_id": won, "outcome": "opportunity"}, 202, lead.StageOpportunity},
+		{map[string]string{"lead_id": won, "outcome": "closed_won"}, 202, lead.StageCustomer},
+		{map[string]string{"email": "lost@tailspin-software.com", "outcome": "closed_lost"}, 202, lead.StageClosedLost},
+		{map[string]string{"lead_id": lost, "outcome": "sales_rejected"}, 422, lead.StageClosedLost},
+		{map[string]string{"lead_id": "no-such-lead", "outcome": "closed_won"}, 404, ""},
+		{map[string]string{"lead_id": won, "outcome": "signed"}, 400, lead.StageCustomer},
+	}
+	for i, st := range steps {
+		status, out := h.outcome(st.body)
+		if status != st.status {
+			t.Fatalf("step %d %v: status %d %v, want %d", i, st.body, status, out, st.status)
+		}
+		if st.stage == "" {
+			continue
+		}
+		h.settle()
+		id := st.body["lead_id"]
+		if id == "" {
+			id = lost
+		}
+		if v := h.lead(id); v.Stage != st.stage {
+			t.Fatalf("step %d: stage %s, want %s", i, v.Stage, st.stage)
+		}
+	}
+	changes := 0
+	for _, c := range h.lead(won).History {
+		if c.Kind == "stage" && c.To == string(lead.StageSAL) {
+			changes++
+		}
+	}
+	if changes != 1 {
+		t.Fatalf("%d moves to sal in the history, want 1 (the duplicate is idempotent)", changes)
+	}
+
+	var recs []audit.Record
+	err := h.app.Store.ScanLeads(context.Background(), func(l *lead.Lead) error {
+		recs = append(recs, replay.AuditRecord(l, l.Score, l.Stage))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := audit.New(recs, audit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Quarters) != 1 || rep.Quarters[0].Won.N != 1 || rep.Quarters[0].Lost.N != 1 {
+		t.Fatalf("audit quarters %+v, want one won and one lost lead", rep.Quarters)
 	}
 }

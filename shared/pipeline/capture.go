@@ -237,6 +237,8 @@ func mapFields(f Form, posted map[string]string) (map[string]string, error) {
 		}
 		if to, ok := f.FieldMap[name]; ok {
 			name = to
+		} else if canon := canonicalName(name); canonical[canon] {
+			name = canon // "First Name" or "first-name" is first_name
 		}
 		if prev, dup := out[name]; dup && prev != "" && v == "" {
 			continue
@@ -249,6 +251,19 @@ func mapFields(f Form, posted map[string]string) (map[string]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// canonical holds the lead field names a posted name may spell loosely.
+var canonical = map[string]bool{
+	lead.FieldEmail: true, lead.FieldFirstName: true, lead.FieldLastName: true, lead.FieldTitle: true,
+	lead.FieldCompany: true, lead.FieldWebsite: true, lead.FieldPhone: true, lead.FieldCountry: true,
+	lead.FieldState: true, lead.FieldEmployees: true, lead.FieldIndustry: true, lead.FieldConsent: true,
+}
+
+// canonicalName lower-cases a posted field name and joins its words with
+// underscores.
+func canonicalName(name string) string {
+	return strings.Join(strings.FieldsFunc(strings.ToLower(name), func(r rune) bool { return r == ' ' || r == '-' || r == '_' }), "_")
 }
 
 // submissionKey is the idempotency key of a submission: the client's key,

@@ -79,7 +79,12 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	res := importRows(ctx, c, *form, filepath.Base(file), rows, *workers, progressTo(stderr, *quiet, len(rows)))
 	fmt.Fprintf(stdout, "imported %s: %d rows, %d accepted, %d rejected in %s (%.0f rows/s)\n",
 		file, len(rows), res.accepted, len(res.rejected), res.elapsed.Round(time.Millisecond), float64(len(rows))/res.elapsed.Seconds())
-	for _, r := range res.rejected {
+	const shown = 50
+	for i, r := range res.rejected {
+		if i == shown {
+			fmt.Fprintf(stdout, "  … and %d more rejected rows\n", len(res.rejected)-shown)
+			break
+		}
 		fmt.Fprintf(stdout, "  line %d: %v\n", r.line, r.err)
 	}
 	if len(res.rejected) > 0 {

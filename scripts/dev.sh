@@ -30,7 +30,8 @@ echo "== outbox (owner notification) =="
 "$BIN" outbox --addr "$ADDR"
 echo
 cat <<MSG
-leadflow dev keeps running on http://$ADDR (Ctrl-C to stop). Try:
+leadflow dev keeps running on http://$ADDR (Ctrl-C to stop).
+Console: http://$ADDR/console/ (log in with the token: $LEADFLOW_TOKEN). Try:
   ./bin/leadflow submit --form contact-us email=you@example.com title="Head of Growth"
   ./bin/leadflow lead dana.whitfield@northwind-analytics.com
   curl -H "Authorization: Bearer $LEADFLOW_TOKEN" http://$ADDR/v1/owners/<rep>/queue

@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/leadflow/leadflow/internal/moto"
 	"io"
 	"math"
 	"net/http"
@@ -109,16 +110,16 @@ func run(ctx context.Context, emulator string, nLeads, nColds int) error {
 		return err
 	}
 
-	moto, err := cloudbox.StartMoto(ctx)
+	server, err := moto.Launch(ctx)
 	if err != nil {
 		return err
 	}
-	defer moto.Close()
-	st, err := cloudbox.Deploy(ctx, moto.Endpoint, filepath.Join(tmp, "cdk.out"), "Leadflow")
+	defer server.Close()
+	st, err := cloudbox.Deploy(ctx, server.Endpoint, filepath.Join(tmp, "cdk.out"), "Leadflow")
 	if err != nil {
 		return err
 	}
-	count, err := newCounter(moto.Endpoint)
+	count, err := newCounter(server.Endpoint)
 	if err != nil {
 		return err
 	}
@@ -127,7 +128,7 @@ func run(ctx context.Context, emulator string, nLeads, nColds int) error {
 	// The operator's step after deploying: Slack's webhook URL, here a sink.
 	slack := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.Copy(io.Discard, r.Body) }))
 	defer slack.Close()
-	cfg, err := cloudbox.AWSConfig(ctx, moto.Endpoint)
+	cfg, err := cloudbox.AWSConfig(ctx, server.Endpoint)
 	if err != nil {
 		return err
 	}

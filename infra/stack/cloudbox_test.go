@@ -3,6 +3,7 @@ package stack_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/leadflow/leadflow/internal/moto"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -182,15 +183,15 @@ func TestCloudInABoxAdjustments(t *testing.T) {
 // startMoto launches moto while the test goes on (synthesis takes longer
 // than moto's start) and returns a function that waits for it. Without
 // moto the test fails in CI and is skipped elsewhere; cleanup stops it.
-func startMoto(t *testing.T) func() *cloudbox.Moto {
+func startMoto(t *testing.T) func() *moto.Server {
 	t.Helper()
 	type started struct {
-		moto *cloudbox.Moto
+		moto *moto.Server
 		err  error
 	}
 	ch := make(chan started, 1)
 	go func() {
-		m, err := cloudbox.StartMoto(context.Background())
+		m, err := moto.Launch(context.Background())
 		ch <- started{m, err}
 	}()
 	var once sync.Once
@@ -204,7 +205,7 @@ func startMoto(t *testing.T) func() *cloudbox.Moto {
 			r.moto.Close()
 		}
 	})
-	return func() *cloudbox.Moto {
+	return func() *moto.Server {
 		t.Helper()
 		r := wait()
 		if r.err != nil && os.Getenv("CI") == "true" {

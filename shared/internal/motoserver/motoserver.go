@@ -11,130 +11,25 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"strconv"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/leadflow/leadflow/internal/moto"
 	"github.com/leadflow/leadflow/shared/awsclient"
 	"github.com/leadflow/leadflow/shared/awsenv"
 )
 
 // Region is the region the tests use.
-const Region = "us-east-1"
+const Region = moto.Region
 
 // Account is the account id moto assigns to every resource.
-const Account = "123456789012"
+const Account = moto.Account
 
-// serve runs moto's own WSGI app (what `python3 -m moto.server` runs) with
-// every request under one lock. moto's threaded server lets concurrent
-// requests interleave inside its backends, so two racing conditional
-// transactions can both succeed; AWS makes each request atomic, and the
-// adapters' concurrency tests rely on that. Connections stay concurrent and
-// keep-alive; only the handling is serialised.
-const serve = `
-import os, sys, threading
-from werkzeug.serving import run_simple
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-host, port = sys.argv[1], int(sys.argv[2])
-os.environ.setdefault("MOTO_PORT", str(port))
-app = DomainDispatcherApplication(create_backend_app)
-lock = threading.Lock()
-def serialised(environ, start_response):
-    with lock:
-        return list(app(environ, start_response))
-run_simple(host, port, serialised, threaded=True)
-`
-
-// startTimeout bounds how long a server may take to answer its first request.
-const startTimeout = 30 * time.Second
-
-// server is one running moto process.
-type server struct {
-	endpoint string
-	cmd      *exec.Cmd
-	exited   chan struct{}
-}
-
-// start launches moto on a free 127.0.0.1 port and waits until it answers.
-// A port taken between choosing it and moto binding it is retried.
-func start() (*server, error) {
-	if err := exec.Command("python3", "-c", "import moto.server").Run(); err != nil {
-		return nil, fmt.Errorf("moto is not installed (python3 -c 'import moto.server': %v); install it with: pip install 'moto[server]==5.2.1'", err)
-	}
-	var lastErr error
-	for range 3 {
-		port, err := freePort()
-		if err != nil {
-			return nil, err
-		}
-		s, err := launch(port)
-		if err == nil {
-			return s, nil
-		}
-		lastErr = err
-	}
-	return nil, lastErr
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func launch(port int) (*server, error) {
-	cmd := exec.Command("python3", "-c", serve, "127.0.0.1", strconv.Itoa(port))
-	// moto logs every request; keep its output only when asked to debug.
-	if os.Getenv("MOTO_VERBOSE") != "" {
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start moto: %w", err)
-	}
-	s := &server{endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, exited: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait()
-		close(s.exited)
-	}()
-	deadline := time.Now().Add(startTimeout)
-	client := &http.Client{Timeout: time.Second}
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.exited:
-			return nil, fmt.Errorf("moto exited before answering on port %d (set MOTO_VERBOSE=1 to see its output)", port)
-		default:
-		}
-		resp, err := client.Get(s.endpoint + "/moto-api/")
-		if err == nil {
-			resp.Body.Close()
-			return s, nil
-		}
-		// Polling is the only readiness signal moto gives.
-		time.Sleep(50 * time.Millisecond)
-	}
-	s.stop()
-	return nil, fmt.Errorf("moto did not answer on port %d within %s", port, startTimeout)
-}
-
-func (s *server) stop() {
-	_ = s.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-s.exited:
-	case <-time.After(5 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.exited
-	}
-}
+func start() (*moto.Server, error) { return moto.Launch(context.Background()) }
 
 // inCI reports whether the tests run in CI, where a missing moto is a failure.
 func inCI() bool { return os.Getenv("CI") == "true" }
@@ -149,8 +44,8 @@ func Start(tb testing.TB) string {
 		unavailable(tb, err)
 		return ""
 	}
-	tb.Cleanup(s.stop)
-	return s.endpoint
+	tb.Cleanup(func() { s.Close() })
+	return s.Endpoint
 }
 
 func unavailable(tb testing.TB, err error) {
@@ -184,9 +79,9 @@ func Run(m *testing.M) int {
 		shared.Unlock()
 		return m.Run()
 	}
-	defer s.stop()
+	defer s.Close()
 	shared.Lock()
-	shared.endpoint = s.endpoint
+	shared.endpoint = s.Endpoint
 	shared.Unlock()
 	return m.Run()
 }

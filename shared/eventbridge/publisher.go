@@ -12,6 +12,7 @@ import (
 	"github.com/leadflow/leadflow/events"
 	"github.com/leadflow/leadflow/shared/internal/awserr"
 	"github.com/leadflow/leadflow/shared/internal/backoff"
+	"github.com/leadflow/leadflow/shared/internal/chunk"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/pipeline"
 )
@@ -74,7 +75,7 @@ func (p *Publisher) Publish(ctx context.Context, envs ...events.Envelope) error 
 		}
 		var failed []types.PutEventsRequestEntry
 		var lastCode string
-		for _, batch := range batches(pending) {
+		for _, batch := range chunk.Split(pending, MaxEntries, MaxBatchSize, entrySize) {
 			out, err := p.client.PutEvents(ctx, &eb.PutEventsInput{Entries: batch})
 			if err != nil {
 				return awserr.Translate(fmt.Sprintf("put %d events on bus %s", len(batch), p.bus), err)
@@ -123,24 +124,4 @@ func entrySize(e types.PutEventsRequestEntry) int {
 		n += len(r)
 	}
 	return n
-}
-
-// batches splits entries into requests within both PutEvents limits.
-func batches(entries []types.PutEventsRequestEntry) [][]types.PutEventsRequestEntry {
-	var out [][]types.PutEventsRequestEntry
-	var cur []types.PutEventsRequestEntry
-	size := 0
-	for _, e := range entries {
-		n := entrySize(e)
-		if len(cur) == MaxEntries || (len(cur) > 0 && size+n > MaxBatchSize) {
-			out = append(out, cur)
-			cur, size = nil, 0
-		}
-		cur = append(cur, e)
-		size += n
-	}
-	if len(cur) > 0 {
-		out = append(out, cur)
-	}
-	return out
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/leadflow/leadflow/shared/awsenv"
 	"github.com/leadflow/leadflow/shared/internal/awserr"
 	"github.com/leadflow/leadflow/shared/internal/backoff"
+	"github.com/leadflow/leadflow/shared/internal/chunk"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/pipeline"
 )
@@ -98,7 +99,7 @@ func (s *Sender) Send(ctx context.Context, to events.Consumer, envs ...events.En
 		}
 		var retry []types.SendMessageBatchRequestEntry
 		var last string
-		for _, batch := range batches(pending) {
+		for _, batch := range chunk.Split(pending, MaxEntries, MaxBatchSize, bodySize) {
 			out, err := s.client.SendMessageBatch(ctx, &awssqs.SendMessageBatchInput{QueueUrl: aws.String(url), Entries: batch})
 			if err != nil {
 				return awserr.Translate(fmt.Sprintf("send %d messages to %s", len(batch), to), err)
@@ -123,22 +124,5 @@ func (s *Sender) Send(ctx context.Context, to events.Consumer, envs ...events.En
 	return nil
 }
 
-// batches splits entries into calls within both SendMessageBatch limits.
-func batches(entries []types.SendMessageBatchRequestEntry) [][]types.SendMessageBatchRequestEntry {
-	var out [][]types.SendMessageBatchRequestEntry
-	var cur []types.SendMessageBatchRequestEntry
-	size := 0
-	for _, e := range entries {
-		n := len(aws.ToString(e.MessageBody))
-		if len(cur) == MaxEntries || (len(cur) > 0 && size+n > MaxBatchSize) {
-			out = append(out, cur)
-			cur, size = nil, 0
-		}
-		cur = append(cur, e)
-		size += n
-	}
-	if len(cur) > 0 {
-		out = append(out, cur)
-	}
-	return out
-}
+// bodySize is a message's size as SQS counts it against the call's limit.
+func bodySize(e types.SendMessageBatchRequestEntry) int { return len(aws.ToString(e.MessageBody)) }

@@ -18,7 +18,6 @@ import (
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/leadflow/leadflow/events"
 	"github.com/leadflow/leadflow/shared/awsclient"
 	"github.com/leadflow/leadflow/shared/awsenv"
 	"github.com/leadflow/leadflow/shared/config"
@@ -80,12 +79,6 @@ func NewCloud(ctx context.Context, getenv func(string) string) (*Cloud, error) {
 	if table == "" {
 		return nil, lead.Errorf(lead.EUNAVAILABLE, "%s is not set", awsenv.Table)
 	}
-	queues := map[events.Consumer]string{}
-	for _, r := range events.Routes {
-		if url := getenv(awsenv.Queue(r.Consumer)); url != "" {
-			queues[r.Consumer] = url
-		}
-	}
 	machines := map[string]string{}
 	if arn := getenv(awsenv.SLAMachine); arn != "" {
 		machines[pipeline.TimerSLA] = arn
@@ -99,7 +92,7 @@ func NewCloud(ctx context.Context, getenv func(string) string) (*Cloud, error) {
 		Rules:     Rules(cfg),
 		Store:     dynamo.New(dynamodb.NewFromConfig(awsCfg), table),
 		Publisher: eventbridge.New(awseb.NewFromConfig(awsCfg), getenv(awsenv.Bus)),
-		Sender:    sqs.New(awssqs.NewFromConfig(awsCfg), queues),
+		Sender:    sqs.New(awssqs.NewFromConfig(awsCfg), sqs.QueueURLs(getenv)),
 		Scheduler: sfn.New(awssfn.NewFromConfig(awsCfg), machines),
 		Clock:     clock,
 		IDs:       NewIDs(clock),

@@ -95,7 +95,7 @@ func (a *API) Handle(ctx context.Context, req Request) (resp Response, _ error) 
 	defer func() {
 		if p := recover(); p != nil {
 			a.log().ErrorContext(ctx, "panic serving request", "route", req.RequestContext.HTTP.Path, "panic", p)
-			resp = errorResponse(&lead.Error{Code: lead.EINTERNAL, Message: "internal error"})
+			resp = ErrorResponse(&lead.Error{Code: lead.EINTERNAL, Message: "internal error"})
 		}
 	}()
 	method := req.RequestContext.HTTP.Method
@@ -106,24 +106,24 @@ func (a *API) Handle(ctx context.Context, req Request) (resp Response, _ error) 
 	route, params, allowed := a.match(method, path)
 	if route == nil {
 		if allowed {
-			return errorResponse(lead.Errorf(lead.EINVALID, "method %s not allowed here", method)), nil
+			return ErrorResponse(lead.Errorf(lead.EINVALID, "method %s not allowed here", method)), nil
 		}
-		return errorResponse(lead.Errorf(lead.ENOTFOUND, "no such route")), nil
+		return ErrorResponse(lead.Errorf(lead.ENOTFOUND, "no such route")), nil
 	}
 	body, err := decodeBody(req)
 	if err != nil {
-		return errorResponse(err), nil
+		return ErrorResponse(err), nil
 	}
 	c := &call{req: req, params: params, body: body}
 	if err := a.authorize(ctx, route, c); err != nil {
-		return errorResponse(err), nil
+		return ErrorResponse(err), nil
 	}
 	status, out, err := route.handle(a, ctx, c)
 	if err != nil {
 		if code := lead.ErrorCode(err); code == lead.EINTERNAL || code == lead.EUNAVAILABLE || code == lead.ECONFLICT {
 			a.log().ErrorContext(ctx, "request failed", "route", route.Pattern, "code", code, "err", err.Error())
 		}
-		return errorResponse(err), nil
+		return ErrorResponse(err), nil
 	}
 	return jsonResponse(status, out), nil
 }
@@ -267,7 +267,9 @@ type ErrorDetail struct {
 	Field   string `json:"field,omitempty"`
 }
 
-func errorResponse(err error) Response {
+// ErrorResponse is the JSON error of SPEC §9 for err, with the status its
+// code maps to; internal errors are never echoed.
+func ErrorResponse(err error) Response {
 	var le *lead.Error
 	if !errors.As(err, &le) || le.Code == lead.EINTERNAL {
 		// Never echo internal errors to clients.

@@ -68,11 +68,7 @@ func (a *App) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp, _ := a.API.Handle(r.Context(), a.toRequest(r, body))
-	for k, v := range resp.Headers {
-		w.Header().Set(k, v)
-	}
-	w.WriteHeader(resp.StatusCode)
-	_, _ = io.WriteString(w, resp.Body)
+	writeResponse(w, resp)
 }
 
 // toRequest builds the payload API Gateway would send: lower-cased header
@@ -240,19 +236,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func writeError(w http.ResponseWriter, err error) {
-	code := lead.ErrorCode(err)
-	status := map[string]int{
-		lead.EINVALID: 400, lead.EUNAUTHORIZED: 401, lead.ENOTFOUND: 404, lead.ETOOLARGE: 413,
-		lead.EUNSUPPORTED: 415, lead.EUNPROCESSABLE: 422, lead.ERATELIMIT: 429, lead.EUNAVAILABLE: 503,
-	}[code]
-	msg := "internal error"
-	var le *lead.Error
-	if errors.As(err, &le) && code != lead.EINTERNAL {
-		msg = le.Message
+// writeError answers with the API's JSON error for err.
+func writeError(w http.ResponseWriter, err error) { writeResponse(w, httpapi.ErrorResponse(err)) }
+
+// writeResponse copies an API Gateway response onto w.
+func writeResponse(w http.ResponseWriter, resp httpapi.Response) {
+	for k, v := range resp.Headers {
+		w.Header().Set(k, v)
 	}
-	if status == 0 {
-		status = 500
-	}
-	writeJSON(w, status, httpapi.ErrorBody{Error: httpapi.ErrorDetail{Code: code, Message: msg}})
+	w.WriteHeader(resp.StatusCode)
+	_, _ = io.WriteString(w, resp.Body)
 }

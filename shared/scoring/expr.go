@@ -5,15 +5,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
-	"sync"
 	"time"
-
-	"cel.dev/cel-go/cel"
-	"cel.dev/cel-go/common/ast"
-	"cel.dev/cel-go/common/types"
-	"cel.dev/cel-go/common/types/ref"
-	"cel.dev/cel-go/ext"
-	"cel.dev/cel-go/interpreter"
 
 	"github.com/leadflow/leadflow/shared/lead"
 )
@@ -43,50 +35,9 @@ const (
 	ScopeActivity
 )
 
-var (
-	envOnce sync.Once
-	envs    [2]*cel.Env
-	envErr  error
-)
-
-// environments builds the two CEL environments once; the declared types are
-// the real domain structs, so the checker knows every field.
-func environments() ([2]*cel.Env, error) {
-	envOnce.Do(func() {
-		native := ext.NativeTypes(reflect.TypeOf(lead.Lead{}), reflect.TypeOf(lead.Account{}), reflect.TypeOf(lead.Activity{}), ext.ParseStructTag("json"))
-		leadT, accountT, activityT := cel.ObjectType("lead.Lead"), cel.ObjectType("lead.Account"), cel.ObjectType("lead.Activity")
-		base, err := cel.NewEnv(native, ext.Strings(), urlPathFunc,
-			cel.Variable(VarLead, leadT),
-			cel.Variable(VarAccount, accountT),
-			cel.Variable(VarNow, cel.TimestampType))
-		if err != nil {
-			envErr = fmt.Errorf("scoring: build CEL environment: %w", err)
-			return
-		}
-		if envs[ScopeLead], err = base.Extend(cel.Variable(VarActivities, cel.ListType(activityT))); err != nil {
-			envErr = fmt.Errorf("scoring: build CEL environment: %w", err)
-			return
-		}
-		if envs[ScopeActivity], err = base.Extend(cel.Variable(VarActivity, activityT)); err != nil {
-			envErr = fmt.Errorf("scoring: build CEL environment: %w", err)
-		}
-	})
-	return envs, envErr
-}
-
-// urlPathFunc declares url_path(string) string: the path of a URL as
-// written (no query or fragment), so page rules match the path, not a
-// query string.
-var urlPathFunc = cel.Function("url_path",
-	cel.Overload("url_path_string", []*cel.Type{cel.StringType}, cel.StringType,
-		cel.UnaryBinding(func(v ref.Val) ref.Val {
-			s, _ := v.(types.String)
-			return types.String(urlPath(string(s)))
-		})))
-
-// urlPath cuts the scheme, host, query and fragment off a URL without
+// URLPath cuts the scheme, host, query and fragment off a URL without
 // allocating: "https://x.io/demo?a" → "/demo".
-func urlPath(s string) string {
+func URLPath(s string) string {
 	if i := strings.Index(s, "://"); i >= 0 {
 		s = s[i+3:]
 		j := strings.IndexByte(s, '/')
@@ -110,13 +61,15 @@ type ExprError struct {
 
 func (e ExprError) Error() string { return e.Message }
 
-// Expr is a compiled, type-checked boolean CEL expression. It is safe for
-// concurrent use.
+// Expr is a compiled, type-checked boolean rule expression. It is safe
+// for concurrent use.
 type Expr struct {
 	Source string
-	scope  Scope
-	prog   cel.Program
-	ast    *cel.Ast
+	// Node is the checked expression the engine evaluates; a deployed
+	// function loads it instead of compiling Source.
+	Node  *Node
+	scope Scope
+	prog  program
 	// Guard holds the activity types the expression requires when it has the
 	// shape `activity.type == 'x' && …` or `activity.type in [...] && …`;
 	// nil when it does not constrain the type.
@@ -124,48 +77,33 @@ type Expr struct {
 	// native, when set, answers the predicate in Go: the expression is a
 	// conjunction of simple tests on activity fields (equality, in,
 	// contains, startsWith, endsWith, url_path), the shape of almost every
-	// activity rule, and CEL need not run per activity.
+	// activity rule, and need not be interpreted per activity.
 	native func(a *lead.Activity) bool
 }
 
-// Compile parses and type-checks src in scope; the result type must be
-// bool. It returns every problem found, positioned inside src.
-func Compile(src string, scope Scope) (*Expr, []ExprError) {
-	es, err := environments()
+// Compiler compiles rule source in a scope into an Expr, or returns every
+// problem found, positioned inside src. The CEL checker (package celrules)
+// is one; Compiled, over rules checked earlier, is the other.
+type Compiler func(src string, scope Scope) (*Expr, []ExprError)
+
+// NewExpr builds the Expr of a checked node. Returns an error when the node
+// uses a function or a field the engine cannot evaluate.
+func NewExpr(src string, scope Scope, n *Node) (*Expr, error) {
+	prog, err := compileNode(n, scope)
 	if err != nil {
-		return nil, []ExprError{{Line: 1, Column: 1, Message: err.Error()}}
+		return nil, err
 	}
-	if strings.TrimSpace(src) == "" {
-		return nil, []ExprError{{Line: 1, Column: 1, Message: "empty expression"}}
-	}
-	env := es[scope]
-	checked, iss := env.Compile(src)
-	if iss != nil && iss.Err() != nil {
-		var out []ExprError
-		for _, e := range iss.Errors() {
-			out = append(out, ExprError{Line: e.Location.Line(), Column: e.Location.Column() + 1, Message: e.Message})
-		}
-		return nil, out
-	}
-	if !checked.OutputType().IsExactType(cel.BoolType) {
-		return nil, []ExprError{{Line: 1, Column: 1, Message: fmt.Sprintf("must be bool, is %s", checked.OutputType())}}
-	}
-	prog, err := env.Program(checked, cel.EvalOptions(cel.OptOptimize))
-	if err != nil {
-		return nil, []ExprError{{Line: 1, Column: 1, Message: err.Error()}}
-	}
-	x := &Expr{Source: src, scope: scope, prog: prog, ast: checked}
+	x := &Expr{Source: src, Node: n, scope: scope, prog: prog}
 	if scope == ScopeActivity {
-		root := checked.NativeRep().Expr()
-		x.guard = typeGuard(root)
-		x.native = nativeTest(conjuncts(root, nil))
+		x.guard = typeGuard(n)
+		x.native = nativeTest(conjuncts(n, nil))
 	}
 	return x, nil
 }
 
 // typeGuard finds a top-level conjunct that pins activity.type to literals.
-func typeGuard(e ast.Expr) map[lead.ActivityType]bool {
-	for _, c := range conjuncts(e, nil) {
+func typeGuard(n *Node) map[lead.ActivityType]bool {
+	for _, c := range conjuncts(n, nil) {
 		if g := typeTest(c); g != nil {
 			return g
 		}
@@ -175,7 +113,7 @@ func typeGuard(e ast.Expr) map[lead.ActivityType]bool {
 
 // nativeTest translates a conjunction of simple activity tests to Go, or
 // returns nil when any conjunct is something else.
-func nativeTest(conj []ast.Expr) func(a *lead.Activity) bool {
+func nativeTest(conj []*Node) func(a *lead.Activity) bool {
 	tests := make([]func(a *lead.Activity) bool, 0, len(conj))
 	for _, c := range conj {
 		t := simpleTest(c)
@@ -196,19 +134,19 @@ func nativeTest(conj []ast.Expr) func(a *lead.Activity) bool {
 
 // simpleTest recognises getter == 'lit', getter in ['lit', …] and
 // getter.contains|startsWith|endsWith('lit').
-func simpleTest(e ast.Expr) func(a *lead.Activity) bool {
-	if e.Kind() != ast.CallKind {
+func simpleTest(n *Node) func(a *lead.Activity) bool {
+	if n.Kind != NodeCall {
 		return nil
 	}
-	call := e.AsCall()
-	args := call.Args()
-	if call.IsMemberFunction() && len(args) == 1 {
-		get, lit, ok := activityGetter(call.Target()), "", false
-		if lit, ok = stringLit(args[0]); get == nil || !ok {
+	args := n.Args
+	if n.Target != nil && len(args) == 1 {
+		get := activityGetter(n.Target)
+		lit, ok := stringLit(args[0])
+		if get == nil || !ok {
 			return nil
 		}
 		var op func(s, sub string) bool
-		switch call.FunctionName() {
+		switch n.Name {
 		case "contains":
 			op = strings.Contains
 		case "startsWith":
@@ -220,11 +158,11 @@ func simpleTest(e ast.Expr) func(a *lead.Activity) bool {
 		}
 		return func(a *lead.Activity) bool { return op(get(a), lit) }
 	}
-	if len(args) != 2 {
+	if n.Target != nil || len(args) != 2 {
 		return nil
 	}
-	switch call.FunctionName() {
-	case "_==_":
+	switch n.Name {
+	case fnEq:
 		for i := range 2 {
 			if get := activityGetter(args[i]); get != nil {
 				if lit, ok := stringLit(args[1-i]); ok {
@@ -232,18 +170,11 @@ func simpleTest(e ast.Expr) func(a *lead.Activity) bool {
 				}
 			}
 		}
-	case "@in":
+	case fnIn:
 		get := activityGetter(args[0])
-		if get == nil || args[1].Kind() != ast.ListKind {
+		set, ok := stringSet(args[1])
+		if get == nil || !ok {
 			return nil
-		}
-		set := map[string]bool{}
-		for _, el := range args[1].AsList().Elements() {
-			lit, ok := stringLit(el)
-			if !ok {
-				return nil
-			}
-			set[lit] = true
 		}
 		return func(a *lead.Activity) bool { return set[get(a)] }
 	}
@@ -252,22 +183,17 @@ func simpleTest(e ast.Expr) func(a *lead.Activity) bool {
 
 // activityGetter recognises activity.type, activity.url, activity.form and
 // url_path(activity.url).
-func activityGetter(e ast.Expr) func(a *lead.Activity) string {
-	if e.Kind() == ast.CallKind && e.AsCall().FunctionName() == "url_path" && len(e.AsCall().Args()) == 1 {
-		if inner := activityGetter(e.AsCall().Args()[0]); inner != nil {
-			return func(a *lead.Activity) string { return urlPath(inner(a)) }
+func activityGetter(n *Node) func(a *lead.Activity) string {
+	if n.Kind == NodeCall && n.Name == "url_path" && n.Target == nil && len(n.Args) == 1 {
+		if inner := activityGetter(n.Args[0]); inner != nil {
+			return func(a *lead.Activity) string { return URLPath(inner(a)) }
 		}
 		return nil
 	}
-	if e.Kind() != ast.SelectKind {
+	if !isSelectOf(n, VarActivity) {
 		return nil
 	}
-	sel := e.AsSelect()
-	op := sel.Operand()
-	if sel.IsTestOnly() || op.Kind() != ast.IdentKind || op.AsIdent() != VarActivity {
-		return nil
-	}
-	switch sel.FieldName() {
+	switch n.Name {
 	case "type":
 		return func(a *lead.Activity) string { return string(a.Type) }
 	case "url":
@@ -278,46 +204,45 @@ func activityGetter(e ast.Expr) func(a *lead.Activity) string {
 	return nil
 }
 
-func conjuncts(e ast.Expr, out []ast.Expr) []ast.Expr {
-	if e.Kind() == ast.CallKind && e.AsCall().FunctionName() == "_&&_" {
-		for _, a := range e.AsCall().Args() {
+// isSelectOf reports whether n reads a field of the variable named v.
+func isSelectOf(n *Node, v string) bool {
+	return n.Kind == NodeSelect && n.Target != nil && n.Target.Kind == NodeIdent && n.Target.Name == v
+}
+
+func conjuncts(n *Node, out []*Node) []*Node {
+	if n.Kind == NodeCall && n.Name == fnAnd && n.Target == nil {
+		for _, a := range n.Args {
 			out = conjuncts(a, out)
 		}
 		return out
 	}
-	return append(out, e)
+	return append(out, n)
 }
 
 // typeTest recognises `activity.type == 'x'`, `'x' == activity.type` and
 // `activity.type in ['x', 'y']`.
-func typeTest(e ast.Expr) map[lead.ActivityType]bool {
-	if e.Kind() != ast.CallKind {
+func typeTest(n *Node) map[lead.ActivityType]bool {
+	if n.Kind != NodeCall || n.Target != nil || len(n.Args) != 2 {
 		return nil
 	}
-	call := e.AsCall()
-	args := call.Args()
-	if len(args) != 2 {
-		return nil
-	}
-	switch call.FunctionName() {
-	case "_==_":
+	args := n.Args
+	isType := func(n *Node) bool { return isSelectOf(n, VarActivity) && n.Name == "type" }
+	switch n.Name {
+	case fnEq:
 		for i := range 2 {
-			if isActivityType(args[i]) {
+			if isType(args[i]) {
 				if s, ok := stringLit(args[1-i]); ok {
 					return map[lead.ActivityType]bool{lead.ActivityType(s): true}
 				}
 			}
 		}
-	case "@in":
-		if !isActivityType(args[0]) || args[1].Kind() != ast.ListKind {
+	case fnIn:
+		set, ok := stringSet(args[1])
+		if !isType(args[0]) || !ok {
 			return nil
 		}
-		g := map[lead.ActivityType]bool{}
-		for _, el := range args[1].AsList().Elements() {
-			s, ok := stringLit(el)
-			if !ok {
-				return nil
-			}
+		g := make(map[lead.ActivityType]bool, len(set))
+		for s := range set {
 			g[lead.ActivityType(s)] = true
 		}
 		return g
@@ -325,21 +250,27 @@ func typeTest(e ast.Expr) map[lead.ActivityType]bool {
 	return nil
 }
 
-func isActivityType(e ast.Expr) bool {
-	if e.Kind() != ast.SelectKind {
-		return false
-	}
-	sel := e.AsSelect()
-	op := sel.Operand()
-	return sel.FieldName() == "type" && !sel.IsTestOnly() && op.Kind() == ast.IdentKind && op.AsIdent() == VarActivity
-}
-
-func stringLit(e ast.Expr) (string, bool) {
-	if e.Kind() != ast.LiteralKind {
+func stringLit(n *Node) (string, bool) {
+	if n.Kind != NodeLit || n.Lit == nil || n.Lit.Type != "string" {
 		return "", false
 	}
-	s, ok := e.AsLiteral().(types.String)
-	return string(s), ok
+	return n.Lit.String, true
+}
+
+// stringSet reads a list literal of strings.
+func stringSet(n *Node) (map[string]bool, bool) {
+	if n.Kind != NodeList {
+		return nil, false
+	}
+	set := make(map[string]bool, len(n.Args))
+	for _, el := range n.Args {
+		s, ok := stringLit(el)
+		if !ok {
+			return nil, false
+		}
+		set[s] = true
+	}
+	return set, true
 }
 
 // Fields returns the lead and account fields the expression reads, as
@@ -351,15 +282,23 @@ func (x *Expr) Fields() []string {
 }
 
 func (x *Expr) addFields(set map[string]bool) {
-	ast.PreOrderVisit(x.ast.NativeRep().Expr(), ast.NewExprVisitor(func(e ast.Expr) {
-		if e.Kind() != ast.SelectKind {
+	var walk func(n *Node)
+	walk = func(n *Node) {
+		if n == nil {
 			return
 		}
-		op := e.AsSelect().Operand()
-		if op.Kind() == ast.IdentKind && (op.AsIdent() == VarLead || op.AsIdent() == VarAccount) {
-			set[op.AsIdent()+"."+e.AsSelect().FieldName()] = true
+		if isSelectOf(n, VarLead) || isSelectOf(n, VarAccount) || (n.Kind == NodeHas && n.Target != nil && n.Target.Kind == NodeIdent && (n.Target.Name == VarLead || n.Target.Name == VarAccount)) {
+			set[n.Target.Name+"."+n.Name] = true
 		}
-	}))
+		walk(n.Target)
+		for _, a := range n.Args {
+			walk(a)
+		}
+		for _, c := range []*Node{n.Range, n.Init, n.Cond, n.Step, n.Result} {
+			walk(c)
+		}
+	}
+	walk(x.Node)
 }
 
 func sortedKeys(set map[string]bool) []string {
@@ -378,34 +317,49 @@ func (x *Expr) Eval(l *lead.Lead, a *lead.Account, acts []lead.Activity, now tim
 	if x.scope != ScopeLead {
 		return false, fmt.Errorf("eval %q: an activity predicate needs an activity", x.Source)
 	}
-	var act activation
-	act.bind(l, a, acts, now)
-	return x.eval(&act)
+	var f frame
+	f.bind(l, a, acts, now)
+	return x.eval(&f)
+}
+
+// Match evaluates an activity predicate (ScopeActivity) on one activity of
+// lead l with account a (nil: unknown). It returns an error when evaluation
+// fails at run time.
+func (x *Expr) Match(l *lead.Lead, a *lead.Account, act *lead.Activity, now time.Time) (bool, error) {
+	if x.scope != ScopeActivity {
+		return false, fmt.Errorf("match %q: a lead condition takes no activity", x.Source)
+	}
+	var f frame
+	f.bind(l, a, nil, now)
+	bound := false
+	return x.match(&f, act, &bound)
 }
 
 // match evaluates an activity predicate for act, natively when it can;
-// bound tracks whether the activation already holds act.
-func (x *Expr) match(ac *activation, act *lead.Activity, bound *bool) (bool, error) {
+// bound tracks whether the frame already holds act.
+func (x *Expr) match(f *frame, act *lead.Activity, bound *bool) (bool, error) {
 	if x.native != nil {
 		return x.native(act), nil
 	}
 	if !*bound {
-		ac.setActivity(act)
+		f.setActivity(act)
 		*bound = true
 	}
-	return x.eval(ac)
+	return x.eval(f)
 }
 
-func (x *Expr) eval(act *activation) (bool, error) {
-	v, _, err := x.prog.Eval(act)
-	if err != nil {
-		return false, fmt.Errorf("eval %q: %w", x.Source, err)
+func (x *Expr) eval(f *frame) (bool, error) {
+	if n := x.prog.slots; len(f.slots) < n {
+		f.slots = append(f.slots, make([]val, n-len(f.slots))...)
 	}
-	b, ok := v.(types.Bool)
-	if !ok {
-		return false, fmt.Errorf("eval %q: result is %s, not bool", x.Source, v.Type())
+	v := x.prog.eval(f)
+	switch v.k {
+	case kBool:
+		return v.i != 0, nil
+	case kError:
+		return false, fmt.Errorf("eval %q: %s", x.Source, v.s)
 	}
-	return bool(b), nil
+	return false, fmt.Errorf("eval %q: result is %s, not bool", x.Source, v.k)
 }
 
 var (
@@ -413,51 +367,25 @@ var (
 	emptyAccount = &lead.Account{}
 )
 
-// activation resolves the CEL variables without building a map per call;
-// values are converted once per lead and once per activity.
-type activation struct {
-	lead, account, now, activity ref.Val
-	acts                         []lead.Activity
-	actsVal                      ref.Val
-}
-
-func (a *activation) bind(l *lead.Lead, acc *lead.Account, acts []lead.Activity, now time.Time) {
+// bind sets the root variables; values are read from the lead's structs
+// in place, field by field, as rules ask for them.
+func (f *frame) bind(l *lead.Lead, acc *lead.Account, acts []lead.Activity, now time.Time) {
 	if l == nil {
 		l = emptyLead
 	}
 	if acc == nil {
 		acc = emptyAccount
 	}
-	adapter := envs[ScopeLead].CELTypeAdapter()
-	a.lead = adapter.NativeToValue(l)
-	a.account = adapter.NativeToValue(acc)
-	a.now = types.Timestamp{Time: now}
-	a.acts, a.actsVal, a.activity = acts, nil, nil
-}
-
-func (a *activation) setActivity(act *lead.Activity) {
-	a.activity = envs[ScopeActivity].CELTypeAdapter().NativeToValue(act)
-}
-
-// ResolveName implements interpreter.Activation.
-func (a *activation) ResolveName(name string) (any, bool) {
-	switch name {
-	case VarLead:
-		return a.lead, true
-	case VarAccount:
-		return a.account, true
-	case VarNow:
-		return a.now, true
-	case VarActivity:
-		return a.activity, a.activity != nil
-	case VarActivities:
-		if a.actsVal == nil {
-			a.actsVal = envs[ScopeLead].CELTypeAdapter().NativeToValue(a.acts)
-		}
-		return a.actsVal, true
+	if len(f.slots) < rootSlots {
+		f.slots = make([]val, rootSlots)
 	}
-	return nil, false
+	f.slots[slotLead] = val{k: kObject, x: reflect.ValueOf(l).Elem()}
+	f.slots[slotAccount] = val{k: kObject, x: reflect.ValueOf(acc).Elem()}
+	f.slots[slotActivities] = val{k: kList, x: reflectList{reflect.ValueOf(acts)}}
+	f.slots[slotNow] = val{k: kTimestamp, t: now}
+	f.slots[slotActivity] = errorf("no activity")
 }
 
-// Parent implements interpreter.Activation.
-func (a *activation) Parent() interpreter.Activation { return nil }
+func (f *frame) setActivity(act *lead.Activity) {
+	f.slots[slotActivity] = val{k: kObject, x: reflect.ValueOf(act).Elem()}
+}

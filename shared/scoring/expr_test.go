@@ -1,4 +1,4 @@
-package scoring
+package scoring_test
 
 import (
 	"testing"
@@ -7,11 +7,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/leadflow/leadflow/shared/lead"
+	"github.com/leadflow/leadflow/shared/scoring"
+	"github.com/leadflow/leadflow/shared/scoring/celrules"
 )
 
-// TestNativeMatchesCEL checks that the Go translation of simple activity
-// predicates answers exactly as CEL does.
-func TestNativeMatchesCEL(t *testing.T) {
+// TestNativeMatchesInterpreter checks that the Go translation of simple
+// activity predicates answers exactly as the interpreter does.
+func TestNativeMatchesInterpreter(t *testing.T) {
 	preds := []string{
 		"activity.type == 'page_view' && url_path(activity.url).contains('/pricing')",
 		"'form_submit' == activity.type && activity.form == 'demo-request'",
@@ -30,23 +32,20 @@ func TestNativeMatchesCEL(t *testing.T) {
 		{Type: lead.ActivityContentDownload, URL: "https://docs.example/guide.pdf"},
 	}
 	for _, src := range preds {
-		x, errs := Compile(src, ScopeActivity)
+		x, errs := celrules.Compile(src, scoring.ScopeActivity)
 		if errs != nil {
 			t.Fatalf("compile %q: %v", src, errs)
 		}
-		if x.native == nil {
+		if !scoring.Native(x) {
 			t.Fatalf("%q was not translated to Go", src)
 		}
 		for i := range acts {
-			var ac activation
-			ac.bind(nil, nil, nil, time.Time{})
-			ac.setActivity(&acts[i])
-			want, err := x.eval(&ac)
+			want, err := scoring.Interpreted(x).Match(nil, nil, &acts[i], time.Time{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := x.native(&acts[i]); got != want {
-				t.Errorf("%q on %+v: Go says %v, CEL says %v", src, acts[i], got, want)
+			if got, _ := x.Match(nil, nil, &acts[i], time.Time{}); got != want {
+				t.Errorf("%q on %+v: Go says %v, the interpreter says %v", src, acts[i], got, want)
 			}
 		}
 	}
@@ -64,12 +63,12 @@ func TestGuardsAndFallback(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.src, func(t *testing.T) {
-			x, errs := Compile(tc.src, ScopeActivity)
+			x, errs := celrules.Compile(tc.src, scoring.ScopeActivity)
 			if errs != nil {
 				t.Fatal(errs)
 			}
-			if diff := cmp.Diff(tc.wantGuard, x.guard); diff != "" || (x.native != nil) != tc.native {
-				t.Errorf("guard (-want +got):\n%s\nnative %v, want %v", diff, x.native != nil, tc.native)
+			if diff := cmp.Diff(tc.wantGuard, scoring.Guard(x)); diff != "" || scoring.Native(x) != tc.native {
+				t.Errorf("guard (-want +got):\n%s\nnative %v, want %v", diff, scoring.Native(x), tc.native)
 			}
 		})
 	}
@@ -79,8 +78,8 @@ func TestURLPath(t *testing.T) {
 	for in, want := range map[string]string{
 		"https://x.io/demo?a=1": "/demo", "http://x.io": "", "/pricing#top": "/pricing", "x.io/a": "x.io/a", "": "",
 	} {
-		if got := urlPath(in); got != want {
-			t.Errorf("urlPath(%q) = %q, want %q", in, got, want)
+		if got := scoring.URLPath(in); got != want {
+			t.Errorf("URLPath(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package scoring_test
 
 import (
+	"github.com/leadflow/leadflow/shared/scoring/celrules"
 	"testing"
 	"time"
 
@@ -27,12 +28,13 @@ func FuzzRule(f *testing.F) {
 		l := &lead.Lead{ID: "L", Email: "a@b.example", Title: title, Employees: employees, Industry: industry, Extras: map[string]string{"k": url}}
 		lead.Normalize(l)
 		acts := []lead.Activity{{LeadID: "L", ID: "a", Type: lead.ActivityType(actType), URL: url, OccurredAt: now.Add(-time.Hour), Properties: map[string]string{"k": title}}}
-		if x, errs := scoring.Compile(src, scoring.ScopeLead); len(errs) == 0 {
+		if x, errs := celrules.Compile(src, scoring.ScopeLead); len(errs) == 0 {
 			_, _ = x.Eval(l, &lead.Account{Domain: "b.example", Employees: employees}, acts, now)
 		} else if x != nil {
 			t.Errorf("Compile(%q) returned an expression and errors %v", src, errs)
 		}
 		m, err := scoring.New(scoring.Spec{
+			Compile: celrules.Compile,
 			Version: "fuzz", Window: 90 * 24 * time.Hour, DecayEvery: 30 * 24 * time.Hour,
 			Thresholds: scoring.Thresholds{Engaged: 20, MQL: 60, MQLFloor: 50, SQL: 80, SQLMinFit: 15},
 			Rules: []scoring.Rule{

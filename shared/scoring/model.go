@@ -76,6 +76,10 @@ type Spec struct {
 	// Predictor, when set, adds the predicted layer (SPEC §5's predictive
 	// model) to every score; nil keeps the rules-only score.
 	Predictor Predictor
+	// Compile compiles the rules' expressions: the CEL checker
+	// (celrules.Compile) where rules are written and validated, Compiled in
+	// a deployed function.
+	Compile Compiler
 }
 
 // Predictor computes the predicted component of a score from the same
@@ -193,7 +197,12 @@ func New(spec Spec) (*Model, error) {
 				add(p, r.Code, "each, once, cap, min_count and decay apply to activity rules only")
 			}
 		}
-		x, errs := Compile(r.When+r.Activity, scope)
+		if spec.Compile == nil {
+			add(p+"."+field, r.Code, "no rule compiler")
+			m.rules = append(m.rules, cr)
+			continue
+		}
+		x, errs := spec.Compile(r.When+r.Activity, scope)
 		for _, e := range errs {
 			ps = append(ps, Problem{Path: p + "." + field, Rule: r.Code, Message: e.Message, Expr: &e})
 		}
@@ -311,7 +320,7 @@ type ruleState struct {
 type scratch struct {
 	order []int
 	state []ruleState
-	act   activation
+	frame frame
 }
 
 // Score scores a lead. a may be nil when the account is unknown. Activities
@@ -321,12 +330,12 @@ type scratch struct {
 func (m *Model) Score(l *lead.Lead, a *lead.Account, acts []lead.Activity, now time.Time) lead.Score {
 	sc := m.getScratch()
 	defer m.putScratch(sc)
-	sc.act.bind(l, a, acts, now)
+	sc.frame.bind(l, a, acts, now)
 	sc.state = slices.Grow(sc.state[:0], len(m.rules))[:len(m.rules)]
 	clear(sc.state)
 
 	for _, i := range m.leadRules {
-		ok, err := m.rules[i].expr.eval(&sc.act)
+		ok, err := m.rules[i].expr.eval(&sc.frame)
 		sc.state[i] = ruleState{err: err}
 		if ok {
 			sc.state[i].count, sc.state[i].points = 1, m.rules[i].Points
@@ -381,7 +390,7 @@ func (m *Model) getScratch() *scratch {
 }
 
 func (m *Model) putScratch(sc *scratch) {
-	sc.act = activation{} // drop references to the caller's data
+	clear(sc.frame.slots) // drop references to the caller's data
 	m.scratch.Put(sc)
 }
 
@@ -418,7 +427,7 @@ func (m *Model) countActivities(sc *scratch, acts []lead.Activity, now time.Time
 				if st.done || st.err != nil || f == 0 {
 					continue
 				}
-				ok, err := r.expr.match(&sc.act, act, &bound)
+				ok, err := r.expr.match(&sc.frame, act, &bound)
 				if err != nil {
 					st.err = err
 					continue

@@ -2,6 +2,7 @@ package scoring_test
 
 import (
 	"fmt"
+	"github.com/leadflow/leadflow/shared/scoring/celrules"
 	"math"
 	"math/rand"
 	"testing"
@@ -20,7 +21,7 @@ var now = time.Date(2025, 6, 3, 15, 0, 0, 0, time.UTC)
 // reference returns the shipped default config's model: SPEC §5.
 func reference(tb testing.TB) *scoring.Model {
 	tb.Helper()
-	cfg, err := config.Default()
+	cfg, err := config.Default(celrules.Compile)
 	if err != nil {
 		tb.Fatalf("default config: %v", err)
 	}
@@ -332,6 +333,7 @@ func TestTotalIsSumOfReasons(t *testing.T) {
 
 func TestRuleErrorIsVisible(t *testing.T) {
 	m, err := scoring.New(scoring.Spec{
+		Compile: celrules.Compile,
 		Version: "t", Window: 90 * 24 * time.Hour, DecayEvery: 30 * 24 * time.Hour,
 		Thresholds: scoring.Thresholds{Engaged: 20, MQL: 60, MQLFloor: 50, SQL: 80, SQLMinFit: 15},
 		Rules: []scoring.Rule{
@@ -358,7 +360,8 @@ func TestRuleErrorIsVisible(t *testing.T) {
 func TestNewReportsEveryProblem(t *testing.T) {
 	day := 24 * time.Hour
 	_, err := scoring.New(scoring.Spec{
-		Window: 90 * day, DecayEvery: 120 * day,
+		Compile: celrules.Compile,
+		Window:  90 * day, DecayEvery: 120 * day,
 		Thresholds: scoring.Thresholds{Engaged: 20, MQL: 90, MQLFloor: 50, SQL: 80, FastTrack: []string{"fit_rule", "nope"}},
 		Rules: []scoring.Rule{
 			{Code: "fit_rule", Layer: lead.LayerFit, Points: 5, When: "lead.titel == 'x'"},
@@ -410,7 +413,7 @@ func TestFields(t *testing.T) {
 }
 
 func TestConditionEval(t *testing.T) {
-	x, errs := scoring.Compile("activities.exists(a, a.type == 'email_open') && account.industry == 'software' && now > lead.created_at", scoring.ScopeLead)
+	x, errs := celrules.Compile("activities.exists(a, a.type == 'email_open') && account.industry == 'software' && now > lead.created_at", scoring.ScopeLead)
 	if errs != nil {
 		t.Fatal(errs)
 	}

@@ -61,7 +61,7 @@ func (m *Model) fastTracked(acts []lead.Activity, now time.Time) string {
 	}
 	sc := m.getScratch()
 	defer m.putScratch(sc)
-	sc.act.bind(nil, nil, acts, now)
+	sc.frame.bind(nil, nil, acts, now)
 	for _, ri := range m.fastTrack {
 		r := &m.rules[ri]
 		for i := range acts {
@@ -70,7 +70,7 @@ func (m *Model) fastTracked(acts []lead.Activity, now time.Time) string {
 				continue
 			}
 			bound := false
-			if ok, err := r.expr.match(&sc.act, act, &bound); err == nil && ok {
+			if ok, err := r.expr.match(&sc.frame, act, &bound); err == nil && ok {
 				return r.Code
 			}
 		}

@@ -1,0 +1,88 @@
+package scoring
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+)
+
+// Compiled holds rule expressions checked earlier, in their Node form: what
+// `cdk synth` writes beside the config so a deployed function loads the
+// rules without a CEL compiler. Record collects them; Compiler serves them.
+type Compiled struct {
+	mu    sync.Mutex
+	Exprs []CompiledExpr `json:"exprs"`
+}
+
+// CompiledExpr is one checked expression.
+type CompiledExpr struct {
+	Scope  Scope  `json:"scope"`
+	Source string `json:"source"`
+	Node   *Node  `json:"node"`
+}
+
+// Record returns a Compiler that compiles with c and keeps every
+// expression that compiles, for WriteTo.
+func (cs *Compiled) Record(c Compiler) Compiler {
+	return func(src string, scope Scope) (*Expr, []ExprError) {
+		x, errs := c(src, scope)
+		if x != nil {
+			cs.mu.Lock()
+			if !slices.ContainsFunc(cs.Exprs, func(e CompiledExpr) bool { return e.Scope == scope && e.Source == src }) {
+				cs.Exprs = append(cs.Exprs, CompiledExpr{Scope: scope, Source: src, Node: x.Node})
+			}
+			cs.mu.Unlock()
+		}
+		return x, errs
+	}
+}
+
+// WriteTo writes the recorded expressions as JSON.
+func (cs *Compiled) WriteTo(w io.Writer) (int64, error) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	data, err := json.Marshal(cs)
+	if err != nil {
+		return 0, err
+	}
+	n, err := w.Write(data)
+	return int64(n), err
+}
+
+// ReadCompiled reads expressions written by WriteTo.
+func ReadCompiled(r io.Reader) (*Compiled, error) {
+	var cs Compiled
+	if err := json.NewDecoder(r).Decode(&cs); err != nil {
+		return nil, fmt.Errorf("read compiled rules: %w", err)
+	}
+	return &cs, nil
+}
+
+// Compiler serves the recorded expressions. An expression that was not
+// recorded — the config changed after the rules were compiled — is an
+// error asking for a rebuild.
+func (cs *Compiled) Compiler() Compiler {
+	type key struct {
+		scope Scope
+		src   string
+	}
+	cs.mu.Lock()
+	nodes := make(map[key]*Node, len(cs.Exprs))
+	for _, e := range cs.Exprs {
+		nodes[key{e.Scope, e.Source}] = e.Node
+	}
+	cs.mu.Unlock()
+	return func(src string, scope Scope) (*Expr, []ExprError) {
+		n, ok := nodes[key{scope, src}]
+		if !ok {
+			return nil, []ExprError{{Line: 1, Column: 1, Message: "not among the compiled rules: rebuild them from this config (cdk synth)"}}
+		}
+		x, err := NewExpr(src, scope, n)
+		if err != nil {
+			return nil, []ExprError{{Line: 1, Column: 1, Message: err.Error()}}
+		}
+		return x, nil
+	}
+}

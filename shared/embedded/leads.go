@@ -10,9 +10,11 @@ import (
 	"github.com/leadflow/leadflow/shared/lead"
 )
 
-// CreateLead stores a new lead at version 1 and claims its email. Returns
-// EINVALID if the ID or email is missing or Version is not 0, ECONFLICT if
-// the ID or the email is taken (nothing is written then).
+// CreateLead stores a new lead at version 1 and claims its email; with a
+// relay, it publishes the lead's pending events in the same transaction and
+// clears them (on l too). Returns EINVALID if the ID or email is missing,
+// Version is not 0 or a pending event cannot be published, ECONFLICT if the
+// ID or the email is taken (nothing is written or published then).
 func (s *Store) CreateLead(ctx context.Context, l *lead.Lead) error {
 	if err := checkLead(l); err != nil {
 		return fmt.Errorf("create lead: %w", err)
@@ -22,6 +24,10 @@ func (s *Store) CreateLead(ctx context.Context, l *lead.Lead) error {
 	}
 	stored := *l
 	stored.Version = 1
+	publish, deliver, err := s.stagePending(&stored)
+	if err != nil {
+		return fmt.Errorf("create lead %s: %w", l.ID, err)
+	}
 	data, err := encode(&stored)
 	if err != nil {
 		return fmt.Errorf("create lead %s: %w", l.ID, err)
@@ -41,13 +47,32 @@ func (s *Store) CreateLead(ctx context.Context, l *lead.Lead) error {
 		if err := emails.Put([]byte(l.Email), id); err != nil {
 			return err
 		}
+		if err := publish(tx); err != nil {
+			return err
+		}
 		return reindex(tx, nil, &stored)
 	})
 	if err != nil {
 		return fmt.Errorf("create lead %s: %w", l.ID, err)
 	}
-	l.Version = 1
+	deliver()
+	l.Version, l.Pending = 1, stored.Pending
 	return nil
+}
+
+// stagePending takes the pending events off a lead about to be written and
+// returns how to publish them in the write's transaction and, once it is
+// durable, to deliver them; both do nothing without a relay or events.
+func (s *Store) stagePending(l *lead.Lead) (func(*bolt.Tx) error, func(), error) {
+	if s.relay == nil || len(l.Pending) == 0 {
+		return func(*bolt.Tx) error { return nil }, func() {}, nil
+	}
+	put, deliver, err := s.relay(l.Pending)
+	if err != nil {
+		return nil, nil, fmt.Errorf("publish pending events: %w", err)
+	}
+	l.Pending = nil
+	return put, deliver, nil
 }
 
 // GetLead returns the lead with id. Returns ENOTFOUND if there is none.
@@ -85,15 +110,21 @@ func (s *Store) LeadByEmail(ctx context.Context, email string) (*lead.Lead, erro
 }
 
 // UpdateLead replaces the lead if the stored Version equals l.Version, then
-// sets l.Version to the next version. Returns ENOTFOUND if the lead does not
-// exist, ECONFLICT if the versions differ and EINVALID if l changes the
-// email.
+// sets l.Version to the next version; with a relay, it publishes the lead's
+// pending events in the same transaction and clears them (on l too).
+// Returns ENOTFOUND if the lead does not exist, ECONFLICT if the versions
+// differ (nothing is written or published then) and EINVALID if l changes
+// the email or a pending event cannot be published.
 func (s *Store) UpdateLead(ctx context.Context, l *lead.Lead) error {
 	if err := checkLead(l); err != nil {
 		return fmt.Errorf("update lead: %w", err)
 	}
 	next := *l
 	next.Version = l.Version + 1
+	publish, deliver, err := s.stagePending(&next)
+	if err != nil {
+		return fmt.Errorf("update lead %s: %w", l.ID, err)
+	}
 	data, err := encode(&next)
 	if err != nil {
 		return fmt.Errorf("update lead %s: %w", l.ID, err)
@@ -113,12 +144,16 @@ func (s *Store) UpdateLead(ctx context.Context, l *lead.Lead) error {
 		if err := tx.Bucket(bucketLeads).Put(id, data); err != nil {
 			return err
 		}
+		if err := publish(tx); err != nil {
+			return err
+		}
 		return reindex(tx, prev, &next)
 	})
 	if err != nil {
 		return fmt.Errorf("update lead %s: %w", l.ID, err)
 	}
-	l.Version = next.Version
+	deliver()
+	l.Version, l.Pending = next.Version, next.Pending
 	return nil
 }
 

@@ -1,8 +1,11 @@
 // Package embedded implements the Store port on a bbolt file: the durable,
 // pure-Go store of `leadflow dev`, with no server to install.
 //
-// Every commit is fsynced. Writes go through bbolt's Batch, so concurrent
-// handlers share one commit and its fsyncs instead of queueing for the disk.
+// Every commit is fsynced. Writes go through a group committer, so
+// concurrent handlers share one commit and its fsyncs instead of queueing
+// for the disk; the local runtime shares that committer, and the file, with
+// its bus, timers and outbox, and has the store publish a lead's events in
+// the transaction that writes the lead (WithRelay).
 // The owner queue and the inactivity sweep read secondary indexes that every
 // write maintains in the same transaction, so neither scans all leads.
 package embedded
@@ -47,7 +50,9 @@ const maxKeyLen = 1024
 type Store struct {
 	db     *bolt.DB
 	commit *groupcommit.Committer
+	owned  bool // Close closes the file: Open opened it
 	now    func() time.Time
+	relay  Relay
 }
 
 var _ pipeline.Store = (*Store)(nil)
@@ -57,11 +62,24 @@ type Option func(*options)
 
 type options struct {
 	clock pipeline.Clock
+	relay Relay
 }
 
 // WithClock makes the store read the time from c to expire PutOnce records,
 // so that an accelerated or manual clock applies to them too.
 func WithClock(c pipeline.Clock) Option { return func(o *options) { o.clock = c } }
+
+// Relay publishes a lead's pending events (envelope JSON) in the write
+// transaction of the lead: put stores them in tx and may run more than once;
+// deliver runs once, after tx is durable. Returns EINVALID for events it
+// cannot publish. localbus.Bus.Stage is one.
+type Relay func(pending []json.RawMessage) (put func(*bolt.Tx) error, deliver func(), err error)
+
+// WithRelay makes CreateLead and UpdateLead publish the lead's pending
+// events through r in the lead's own transaction (a transactional outbox:
+// the state change and its events are durable together, in one commit), and
+// store the lead without them. r must write to the file the store commits to.
+func WithRelay(r Relay) Option { return func(o *options) { o.relay = r } }
 
 type systemClock struct{}
 
@@ -70,17 +88,36 @@ func (systemClock) Now() time.Time { return time.Now() }
 // Open opens or creates the store file at path. Returns EUNAVAILABLE if the
 // file cannot be opened or another Store holds it for 2 s.
 func Open(path string, opts ...Option) (*Store, error) {
-	o := options{clock: systemClock{}}
-	for _, opt := range opts {
-		opt(&o)
-	}
 	// Without a timeout, a second process on the same file would block
 	// forever on bbolt's file lock.
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
 		return nil, &lead.Error{Code: lead.EUNAVAILABLE, Message: "open store file", Err: err}
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
+	// A commit costs two fsyncs: the committer commits a lone write at once
+	// and gathers everything arriving meanwhile into the next commit, so a
+	// burst of handlers shares them (bbolt's Batch window would delay a lone
+	// write and split a burst into small commits).
+	c := groupcommit.New(db)
+	s, err := New(c, opts...)
+	if err != nil {
+		c.Close()
+		_ = db.Close()
+		return nil, err
+	}
+	s.owned = true
+	return s, nil
+}
+
+// New keeps the store in the file c commits to, beside other adapters'
+// data, sharing their commits. Close leaves c and its file open. Returns
+// EUNAVAILABLE if the file cannot be written.
+func New(c *groupcommit.Committer, opts ...Option) (*Store, error) {
+	o := options{clock: systemClock{}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	err := c.DB().Update(func(tx *bolt.Tx) error {
 		for _, name := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
@@ -89,19 +126,18 @@ func Open(path string, opts ...Option) (*Store, error) {
 		return nil
 	})
 	if err != nil {
-		_ = db.Close()
 		return nil, &lead.Error{Code: lead.EUNAVAILABLE, Message: "initialise store file", Err: err}
 	}
-	// A commit costs two fsyncs: the committer commits a lone write at once
-	// and gathers everything arriving meanwhile into the next commit, so a
-	// burst of handlers shares them (bbolt's Batch window would delay a lone
-	// write and split a burst into small commits).
-	return &Store{db: db, commit: groupcommit.New(db), now: o.clock.Now}, nil
+	return &Store{db: c.DB(), commit: c, now: o.clock.Now, relay: o.relay}, nil
 }
 
-// Close closes the file once running transactions end. Calls after Close
-// return EUNAVAILABLE.
+// Close closes the file, if Open opened it, once running transactions end.
+// Calls after Close (for a store from New, after c's Close) return
+// EUNAVAILABLE.
 func (s *Store) Close() error {
+	if !s.owned {
+		return nil
+	}
 	s.commit.Close()
 	if err := s.db.Close(); err != nil {
 		return &lead.Error{Code: lead.EUNAVAILABLE, Message: "close store file", Err: err}

@@ -73,7 +73,9 @@ type Options struct {
 	Logger *slog.Logger
 	// NoSync skips the fsync of each commit: a message then survives a
 	// crash of the process but not of the machine, and a machine crash may
-	// corrupt the file. For demos and benchmarks on slow disks only.
+	// corrupt the file. For demos and benchmarks on slow disks only. Only
+	// Open honours it: a bus sharing its file (New) syncs as the file does,
+	// since the other data in it must survive a crash.
 	NoSync bool
 }
 
@@ -113,8 +115,8 @@ type QueueStats struct {
 // Bus is the local event bus with one durable queue per consumer. It is safe
 // for concurrent use.
 type Bus struct {
-	db     *bolt.DB
 	commit *groupcommit.Committer
+	owned  bool // Close closes the file: Open opened it
 	opts   Options
 	log    *slog.Logger
 	seq    atomic.Uint64
@@ -129,6 +131,12 @@ type Bus struct {
 	idleCh chan struct{} // closed and replaced when a subscribed queue empties
 }
 
+// Bucket is the top-level bucket that holds the bus's buckets, so that the
+// bus can share a file with other adapters.
+const Bucket = "bus"
+
+var root = []byte(Bucket)
+
 var metaBucket = []byte("meta")
 
 var seqKey = []byte("seq")
@@ -136,6 +144,8 @@ var seqKey = []byte("seq")
 func queueBucket(c events.Consumer) []byte { return []byte("queue/" + string(c)) }
 
 func deadBucket(c events.Consumer) []byte { return []byte("dlq/" + string(c)) }
+
+func bucket(tx *bolt.Tx, name []byte) *bolt.Bucket { return tx.Bucket(root).Bucket(name) }
 
 // Open opens (creating if needed) the bus stored at path, with one queue per
 // consumer of events.Routes. Messages left unacknowledged by a previous
@@ -147,25 +157,44 @@ func Open(path string, opts Options) (*Bus, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open bus %s: %w", path, err)
 	}
+	c := groupcommit.New(db)
+	b, err := New(c, opts)
+	if err != nil {
+		c.Close()
+		db.Close()
+		return nil, fmt.Errorf("open bus %s: %w", path, err)
+	}
+	b.owned = true
+	return b, nil
+}
+
+// New keeps the bus in the file c commits to, beside other adapters' data,
+// sharing their commits: a store on the same file can publish in its own
+// transactions through Stage. Messages left unacknowledged by a previous
+// process are deliverable again. Close leaves c and its file open. Returns
+// an error if the stored messages cannot be read or decoded.
+func New(c *groupcommit.Committer, opts Options) (*Bus, error) {
 	opts = opts.withDefaults()
-	b := &Bus{db: db, opts: opts, log: opts.Logger, queues: map[events.Consumer]*queue{}, idleCh: make(chan struct{})}
+	b := &Bus{commit: c, opts: opts, log: opts.Logger, queues: map[events.Consumer]*queue{}, idleCh: make(chan struct{})}
 	for _, r := range events.Routes {
 		q := newQueue(b, r.Consumer)
 		b.queues[r.Consumer] = q
 		b.order = append(b.order, q)
 	}
 	if err := b.load(); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open bus %s: %w", path, err)
+		return nil, err
 	}
-	b.commit = groupcommit.New(db)
 	return b, nil
 }
 
 // load creates the buckets and rebuilds the in-memory queues from disk.
 func (b *Bus) load() error {
-	return b.db.Update(func(tx *bolt.Tx) error {
-		meta, err := tx.CreateBucketIfNotExists(metaBucket)
+	return b.commit.DB().Update(func(tx *bolt.Tx) error {
+		r, err := tx.CreateBucketIfNotExists(root)
+		if err != nil {
+			return err
+		}
+		meta, err := r.CreateBucketIfNotExists(metaBucket)
 		if err != nil {
 			return err
 		}
@@ -174,7 +203,7 @@ func (b *Bus) load() error {
 			hi = binary.BigEndian.Uint64(v)
 		}
 		for _, q := range b.order {
-			qb, err := tx.CreateBucketIfNotExists(queueBucket(q.consumer))
+			qb, err := r.CreateBucketIfNotExists(queueBucket(q.consumer))
 			if err != nil {
 				return err
 			}
@@ -192,7 +221,7 @@ func (b *Bus) load() error {
 				return err
 			}
 			q.add(msgs)
-			dq, err := tx.CreateBucketIfNotExists(deadBucket(q.consumer))
+			dq, err := r.CreateBucketIfNotExists(deadBucket(q.consumer))
 			if err != nil {
 				return err
 			}
@@ -206,9 +235,9 @@ func (b *Bus) load() error {
 	})
 }
 
-// Close stops the bus and closes its file; call it after Run has returned.
-// Messages not yet acknowledged stay on disk. Returns the error of closing
-// the file.
+// Close stops the bus and closes its file if Open opened it; call it after
+// Run has returned. Messages not yet acknowledged stay on disk. Returns the
+// error of closing the file.
 func (b *Bus) Close() error {
 	b.mu.Lock()
 	if b.closed {
@@ -225,8 +254,11 @@ func (b *Bus) Close() error {
 		q.mu.Unlock()
 		q.stop(true)
 	}
+	if !b.owned {
+		return nil
+	}
 	b.commit.Close()
-	if err := b.db.Close(); err != nil {
+	if err := b.commit.DB().Close(); err != nil {
 		return fmt.Errorf("close bus: %w", err)
 	}
 	return nil
@@ -239,7 +271,7 @@ func (b *Bus) Close() error {
 // JSON (nothing is published then), EUNAVAILABLE if the bus is closed, or
 // the disk's error.
 func (b *Bus) Publish(ctx context.Context, envs ...events.Envelope) error {
-	out := map[events.Consumer][]*message{}
+	bodies := make([]json.RawMessage, 0, len(envs))
 	for _, env := range envs {
 		if env.DetailType == "" {
 			return lead.Errorf(lead.EINVALID, "publish event %s: no detail-type", env.ID)
@@ -248,14 +280,106 @@ func (b *Bus) Publish(ctx context.Context, envs ...events.Envelope) error {
 		if err != nil {
 			return &lead.Error{Code: lead.EINVALID, Message: fmt.Sprintf("publish event %s: encode envelope", env.ID), Err: err}
 		}
+		bodies = append(bodies, body)
+	}
+	st, err := b.stage(bodies)
+	if err == nil {
+		err = b.enqueue(ctx, st)
+	}
+	if err != nil {
+		return fmt.Errorf("publish %d events: %w", len(envs), err)
+	}
+	return nil
+}
+
+// Stage prepares envelopes, given as envelope JSON (a lead's pending
+// events), for publication in a write transaction of the file the bus
+// shares, so that a store publishes atomically with its own write (the
+// transactional outbox). put stores them in tx, and may run more than once;
+// deliver makes them deliverable, to be called once, after tx is durable.
+// Returns EINVALID for a body that is not an envelope with a detail-type.
+func (b *Bus) Stage(bodies []json.RawMessage) (put func(*bolt.Tx) error, deliver func(), err error) {
+	st, err := b.stage(bodies)
+	if err != nil {
+		return nil, nil, fmt.Errorf("stage %d events: %w", len(bodies), err)
+	}
+	return st.put, st.deliver, nil
+}
+
+// staged holds messages encoded for their queues, not yet stored.
+type staged struct {
+	b    *Bus
+	out  map[events.Consumer][]*message
+	puts []put
+	hi   uint64
+}
+
+type put struct {
+	bucket []byte
+	key    []byte
+	value  []byte
+}
+
+// stage routes each body to the queues of its detail type and encodes the
+// messages.
+func (b *Bus) stage(bodies []json.RawMessage) (*staged, error) {
+	out := map[events.Consumer][]*message{}
+	for _, body := range bodies {
+		var env struct {
+			ID         string            `json:"id"`
+			DetailType events.DetailType `json:"detail-type"`
+		}
+		if err := json.Unmarshal(body, &env); err != nil {
+			return nil, &lead.Error{Code: lead.EINVALID, Message: "event is not an envelope", Err: err}
+		}
+		if env.DetailType == "" {
+			return nil, lead.Errorf(lead.EINVALID, "event %s: no detail-type", env.ID)
+		}
 		for _, c := range events.ConsumersOf(env.DetailType) {
 			out[c] = append(out[c], b.newMessage(body))
 		}
 	}
-	if err := b.enqueue(ctx, out); err != nil {
-		return fmt.Errorf("publish %d events: %w", len(envs), err)
+	return b.encode(out)
+}
+
+func (b *Bus) encode(out map[events.Consumer][]*message) (*staged, error) {
+	st := &staged{b: b, out: out}
+	for c, msgs := range out {
+		for _, m := range msgs {
+			v, err := json.Marshal(&m.record)
+			if err != nil {
+				return nil, fmt.Errorf("encode message: %w", err)
+			}
+			st.puts = append(st.puts, put{queueBucket(c), key(m.seq), v})
+			st.hi = max(st.hi, m.seq)
+		}
 	}
-	return nil
+	return st, nil
+}
+
+// put stores the messages in tx.
+func (st *staged) put(tx *bolt.Tx) error {
+	if len(st.puts) == 0 {
+		return nil
+	}
+	for _, p := range st.puts {
+		if err := bucket(tx, p.bucket).Put(p.key, p.value); err != nil {
+			return err
+		}
+	}
+	// The high-water mark keeps ids unique after every message is gone.
+	meta := bucket(tx, metaBucket)
+	if v := meta.Get(seqKey); len(v) == 8 && binary.BigEndian.Uint64(v) >= st.hi {
+		return nil
+	}
+	return meta.Put(seqKey, key(st.hi))
+}
+
+// deliver makes the stored messages deliverable.
+func (st *staged) deliver() {
+	for c, msgs := range st.out {
+		st.b.queues[c].add(msgs)
+	}
 }
 
 // Send puts the envelopes straight on one consumer's queue, durably, before
@@ -273,7 +397,11 @@ func (b *Bus) Send(ctx context.Context, to events.Consumer, envs ...events.Envel
 		}
 		msgs = append(msgs, b.newMessage(body))
 	}
-	if err := b.enqueue(ctx, map[events.Consumer][]*message{to: msgs}); err != nil {
+	st, err := b.encode(map[events.Consumer][]*message{to: msgs})
+	if err == nil {
+		err = b.enqueue(ctx, st)
+	}
+	if err != nil {
 		return fmt.Errorf("send %d events to %s: %w", len(envs), to, err)
 	}
 	return nil
@@ -283,51 +411,26 @@ func (b *Bus) newMessage(body []byte) *message {
 	return &message{seq: b.seq.Add(1), record: record{Body: body, SentAt: time.Now()}}
 }
 
-// enqueue stores the messages in one transaction, then makes them
-// deliverable: a handler can never acknowledge a message not yet durable.
-func (b *Bus) enqueue(ctx context.Context, out map[events.Consumer][]*message) error {
-	if len(out) == 0 {
+// enqueue stores staged messages in a transaction of their own, then makes
+// them deliverable: a handler can never acknowledge a message not yet
+// durable.
+func (b *Bus) enqueue(ctx context.Context, st *staged) error {
+	if len(st.puts) == 0 {
 		return nil
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	type put struct {
-		bucket []byte
-		key    []byte
-		value  []byte
+	b.mu.Lock()
+	closed := b.closed
+	b.mu.Unlock()
+	if closed {
+		return lead.Errorf(lead.EUNAVAILABLE, "bus closed")
 	}
-	var puts []put
-	hi := uint64(0)
-	for c, msgs := range out {
-		for _, m := range msgs {
-			v, err := json.Marshal(&m.record)
-			if err != nil {
-				return fmt.Errorf("encode message: %w", err)
-			}
-			puts = append(puts, put{queueBucket(c), key(m.seq), v})
-			hi = max(hi, m.seq)
-		}
-	}
-	err := b.commit.Do(func(tx *bolt.Tx) error {
-		for _, p := range puts {
-			if err := tx.Bucket(p.bucket).Put(p.key, p.value); err != nil {
-				return err
-			}
-		}
-		// The high-water mark keeps ids unique after every message is gone.
-		meta := tx.Bucket(metaBucket)
-		if v := meta.Get(seqKey); len(v) == 8 && binary.BigEndian.Uint64(v) >= hi {
-			return nil
-		}
-		return meta.Put(seqKey, key(hi))
-	})
-	if err != nil {
+	if err := b.commit.Do(st.put); err != nil {
 		return err
 	}
-	for c, msgs := range out {
-		b.queues[c].add(msgs)
-	}
+	st.deliver()
 	return nil
 }
 

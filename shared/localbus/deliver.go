@@ -137,7 +137,7 @@ func (b *Bus) record(q *queue, batch []*message, failed map[uint64]bool, reason 
 		retry = append(retry, m)
 	}
 	err := b.commit.Do(func(tx *bolt.Tx) error {
-		qb, db := tx.Bucket(queueBucket(q.consumer)), tx.Bucket(deadBucket(q.consumer))
+		qb, db := bucket(tx, queueBucket(q.consumer)), bucket(tx, deadBucket(q.consumer))
 		for _, m := range done {
 			if err := qb.Delete(key(m.seq)); err != nil {
 				return err

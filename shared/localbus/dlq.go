@@ -47,9 +47,9 @@ func (b *Bus) DeadLetters(c events.Consumer) ([]DeadLetter, error) {
 		return nil, err
 	}
 	var out []DeadLetter
-	err = b.db.View(func(tx *bolt.Tx) error {
+	err = b.commit.DB().View(func(tx *bolt.Tx) error {
 		for _, q := range qs {
-			err := tx.Bucket(deadBucket(q.consumer)).ForEach(func(k, v []byte) error {
+			err := bucket(tx, deadBucket(q.consumer)).ForEach(func(k, v []byte) error {
 				var r record
 				if err := json.Unmarshal(v, &r); err != nil {
 					return fmt.Errorf("decode dead letter of %s: %w", q.consumer, err)
@@ -116,7 +116,7 @@ func (b *Bus) Redrive(ctx context.Context, c events.Consumer, ids ...string) (in
 	err = b.commit.Do(func(tx *bolt.Tx) error {
 		clear(moved)
 		for _, q := range qs {
-			qb, db := tx.Bucket(queueBucket(q.consumer)), tx.Bucket(deadBucket(q.consumer))
+			qb, db := bucket(tx, queueBucket(q.consumer)), bucket(tx, deadBucket(q.consumer))
 			var keys [][]byte
 			err := db.ForEach(func(k, v []byte) error {
 				seq := binary.BigEndian.Uint64(k)

@@ -45,7 +45,7 @@ func (b *Bus) Delete(ctx context.Context, leadID string) error {
 	err := b.commit.Do(func(tx *bolt.Tx) error {
 		clear(dead)
 		for _, q := range b.order {
-			qb, db := tx.Bucket(queueBucket(q.consumer)), tx.Bucket(deadBucket(q.consumer))
+			qb, db := bucket(tx, queueBucket(q.consumer)), bucket(tx, deadBucket(q.consumer))
 			for _, m := range held[q] {
 				if err := qb.Delete(key(m.seq)); err != nil {
 					return err

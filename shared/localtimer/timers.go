@@ -112,12 +112,20 @@ type used struct {
 	LeadID string    `json:"lead_id,omitempty"`
 }
 
+// Bucket is the top-level bucket that holds the timers' buckets, so that
+// they can share a file with other adapters.
+const Bucket = "timers"
+
+var root = []byte(Bucket)
+
+func bucket(tx *bolt.Tx, name []byte) *bolt.Bucket { return tx.Bucket(root).Bucket(name) }
+
 func putUsed(tx *bolt.Tx, key []byte, at time.Time, leadID string) error {
 	v, err := json.Marshal(used{At: at, LeadID: leadID})
 	if err != nil {
 		return err
 	}
-	return tx.Bucket(usedBucket).Put(key, v)
+	return bucket(tx, usedBucket).Put(key, v)
 }
 
 // timerOf decodes the timer of a pending entry or a failed timer: both
@@ -151,8 +159,8 @@ func (e *entry) due() time.Time {
 // Timers is a durable timer service on a bbolt file. It is safe for
 // concurrent use.
 type Timers struct {
-	db     *bolt.DB
 	commit *groupcommit.Committer
+	owned  bool // Close closes the file: Open opened it
 	clock  pipeline.Clock
 	cfg    config
 	seed   maphash.Seed
@@ -174,6 +182,26 @@ type Timers struct {
 // process holding it makes Open fail after a second) or holds undecodable
 // data.
 func Open(path string, clock pipeline.Clock, opts ...Option) (*Timers, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		return nil, fmt.Errorf("open timers %s: %w", path, err)
+	}
+	c := groupcommit.New(db)
+	t, err := New(c, clock, opts...)
+	if err != nil {
+		c.Close()
+		db.Close()
+		return nil, fmt.Errorf("open timers %s: %w", path, err)
+	}
+	t.owned = true
+	return t, nil
+}
+
+// New keeps the timers in the file c commits to, beside other adapters'
+// data, sharing their commits, on clock (the wall clock if nil). Close
+// leaves c and its file open. Returns an error if the stored timers cannot
+// be read or decoded.
+func New(c *groupcommit.Committer, clock pipeline.Clock, opts ...Option) (*Timers, error) {
 	if clock == nil {
 		clock = RealClock{}
 	}
@@ -181,16 +209,10 @@ func Open(path string, clock pipeline.Clock, opts ...Option) (*Timers, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
-	if err != nil {
-		return nil, fmt.Errorf("open timers %s: %w", path, err)
-	}
-	t := &Timers{db: db, clock: clock, cfg: cfg, seed: maphash.MakeSeed(), pending: map[string]*entry{}, handlers: map[string]Handler{}, wake: make(chan struct{}, 1)}
+	t := &Timers{commit: c, clock: clock, cfg: cfg, seed: maphash.MakeSeed(), pending: map[string]*entry{}, handlers: map[string]Handler{}, wake: make(chan struct{}, 1)}
 	if err := t.load(); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open timers %s: %w", path, err)
+		return nil, err
 	}
-	t.commit = groupcommit.New(db)
 	return t, nil
 }
 
@@ -198,13 +220,17 @@ func Open(path string, clock pipeline.Clock, opts ...Option) (*Timers, error) {
 // keys past retention.
 func (t *Timers) load() error {
 	horizon := t.clock.Now().Add(-retention)
-	return t.db.Update(func(tx *bolt.Tx) error {
+	return t.commit.DB().Update(func(tx *bolt.Tx) error {
+		r, err := tx.CreateBucketIfNotExists(root)
+		if err != nil {
+			return err
+		}
 		for _, name := range [][]byte{pendingBucket, failedBucket, usedBucket} {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			if _, err := r.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
 		}
-		err := tx.Bucket(pendingBucket).ForEach(func(k, v []byte) error {
+		err = bucket(tx, pendingBucket).ForEach(func(k, v []byte) error {
 			e := &entry{}
 			if err := json.Unmarshal(v, e); err != nil {
 				return fmt.Errorf("decode timer %q: %w", k, err)
@@ -216,7 +242,7 @@ func (t *Timers) load() error {
 		if err != nil {
 			return err
 		}
-		ub := tx.Bucket(usedBucket)
+		ub := bucket(tx, usedBucket)
 		var old [][]byte
 		err = ub.ForEach(func(k, v []byte) error {
 			var u used
@@ -237,11 +263,14 @@ func (t *Timers) load() error {
 	})
 }
 
-// Close stops the timers and closes the file; call it after Run returned.
-// Returns the error of closing the file.
+// Close stops the timers and closes the file if Open opened it; call it
+// after Run returned. Returns the error of closing the file.
 func (t *Timers) Close() error {
+	if !t.owned {
+		return nil
+	}
 	t.commit.Close()
-	if err := t.db.Close(); err != nil {
+	if err := t.commit.DB().Close(); err != nil {
 		return fmt.Errorf("close timers: %w", err)
 	}
 	return nil
@@ -306,11 +335,11 @@ func (t *Timers) Schedule(ctx context.Context, tm pipeline.Timer) error {
 	created := false
 	err = t.commit.Do(func(tx *bolt.Tx) error {
 		created = false
-		if tx.Bucket(failedBucket).Get(k) != nil || tx.Bucket(usedBucket).Get(k) != nil {
+		if bucket(tx, failedBucket).Get(k) != nil || bucket(tx, usedBucket).Get(k) != nil {
 			return nil
 		}
 		created = true
-		return tx.Bucket(pendingBucket).Put(k, v)
+		return bucket(tx, pendingBucket).Put(k, v)
 	})
 	if err != nil {
 		return fmt.Errorf("schedule timer %s: %w", tm.Key, err)
@@ -339,7 +368,7 @@ func (t *Timers) Cancel(ctx context.Context, key string) error {
 	now := t.clock.Now()
 	k := []byte(key)
 	err := t.commit.Do(func(tx *bolt.Tx) error {
-		p, f := tx.Bucket(pendingBucket), tx.Bucket(failedBucket)
+		p, f := bucket(tx, pendingBucket), bucket(tx, failedBucket)
 		v := p.Get(k)
 		if v == nil {
 			v = f.Get(k)
@@ -401,8 +430,8 @@ func (t *Timers) Pending(leadID string) []pipeline.Timer {
 // Returns the disk's error.
 func (t *Timers) Failed() ([]FailedTimer, error) {
 	var out []FailedTimer
-	err := t.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(failedBucket).ForEach(func(k, v []byte) error {
+	err := t.commit.DB().View(func(tx *bolt.Tx) error {
+		return bucket(tx, failedBucket).ForEach(func(k, v []byte) error {
 			var f FailedTimer
 			if err := json.Unmarshal(v, &f); err != nil {
 				return fmt.Errorf("decode failed timer %q: %w", k, err)
@@ -430,7 +459,7 @@ func (t *Timers) Requeue(ctx context.Context, keys ...string) (int, error) {
 	var back []*entry
 	err := t.commit.Do(func(tx *bolt.Tx) error {
 		back = back[:0]
-		f, p := tx.Bucket(failedBucket), tx.Bucket(pendingBucket)
+		f, p := bucket(tx, failedBucket), bucket(tx, pendingBucket)
 		want := map[string]bool{}
 		for _, k := range keys {
 			want[k] = true
@@ -491,7 +520,7 @@ func (t *Timers) Delete(ctx context.Context, leadID string) error {
 	defer t.lockAll()()
 	err := t.commit.Do(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{pendingBucket, failedBucket, usedBucket} {
-			bk := tx.Bucket(name)
+			bk := bucket(tx, name)
 			var doomed [][]byte
 			err := bk.ForEach(func(k, v []byte) error {
 				var id string
@@ -732,7 +761,7 @@ func (t *Timers) settle(e *entry, res pipeline.TimerResult, herr error, now time
 // meanwhile.
 func (t *Timers) record(tx *bolt.Tx, tm pipeline.Timer, now time.Time, next *entry, failed *FailedTimer) error {
 	k := []byte(tm.Key)
-	p := tx.Bucket(pendingBucket)
+	p := bucket(tx, pendingBucket)
 	if p.Get(k) == nil {
 		return nil
 	}
@@ -751,7 +780,7 @@ func (t *Timers) record(tx *bolt.Tx, tm pipeline.Timer, now time.Time, next *ent
 		if err != nil {
 			return err
 		}
-		return tx.Bucket(failedBucket).Put(k, v)
+		return bucket(tx, failedBucket).Put(k, v)
 	}
 	return putUsed(tx, k, now, tm.LeadID)
 }

@@ -448,9 +448,9 @@ func TestDeleteErasesEveryTimerOfALead(t *testing.T) {
 		t.Errorf("failed = %v, %v; want none", failed, err)
 	}
 	var keys []string
-	err = tm2.db.View(func(tx *bolt.Tx) error {
+	err = tm2.commit.DB().View(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{pendingBucket, failedBucket, usedBucket} {
-			if err := tx.Bucket(name).ForEach(func(k, _ []byte) error {
+			if err := bucket(tx, name).ForEach(func(k, _ []byte) error {
 				keys = append(keys, string(name)+"/"+string(k))
 				return nil
 			}); err != nil {

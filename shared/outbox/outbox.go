@@ -76,9 +76,17 @@ func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) 
 
 // Outbox records notifications and emails. It is safe for concurrent use.
 type Outbox struct {
-	db     *bolt.DB
 	commit *groupcommit.Committer
+	owned  bool // Close closes the file: Open opened it
 }
+
+// Bucket is the top-level bucket that holds the outbox's buckets, so that
+// it can share a file with other adapters.
+const Bucket = "outbox"
+
+var root = []byte(Bucket)
+
+func bucket(tx *bolt.Tx, name []byte) *bolt.Bucket { return tx.Bucket(root).Bucket(name) }
 
 // Open opens (creating if needed) the outbox stored at path. Returns an
 // error if the file cannot be opened (another process holding it makes Open
@@ -88,25 +96,47 @@ func Open(path string) (*Outbox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open outbox %s: %w", path, err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
+	c := groupcommit.New(db)
+	o, err := New(c)
+	if err != nil {
+		c.Close()
+		db.Close()
+		return nil, fmt.Errorf("open outbox %s: %w", path, err)
+	}
+	o.owned = true
+	return o, nil
+}
+
+// New keeps the outbox in the file c commits to, beside other adapters'
+// data, sharing their commits. Close leaves c and its file open. Returns the
+// disk's error.
+func New(c *groupcommit.Committer) (*Outbox, error) {
+	err := c.DB().Update(func(tx *bolt.Tx) error {
+		r, err := tx.CreateBucketIfNotExists(root)
+		if err != nil {
+			return err
+		}
 		for _, name := range [][]byte{entriesBucket, keysBucket, leadsBucket} {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			if _, err := r.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open outbox %s: %w", path, err)
+		return nil, fmt.Errorf("create outbox buckets: %w", err)
 	}
-	return &Outbox{db: db, commit: groupcommit.New(db)}, nil
+	return &Outbox{commit: c}, nil
 }
 
-// Close closes the outbox file. Returns the error of closing it.
+// Close closes the outbox file if Open opened it. Returns the error of
+// closing it.
 func (o *Outbox) Close() error {
+	if !o.owned {
+		return nil
+	}
 	o.commit.Close()
-	if err := o.db.Close(); err != nil {
+	if err := o.commit.DB().Close(); err != nil {
 		return fmt.Errorf("close outbox: %w", err)
 	}
 	return nil
@@ -146,7 +176,7 @@ func (o *Outbox) add(ctx context.Context, e Entry) error {
 	}
 	dedupe := []byte(e.Kind + "/" + e.Key)
 	return o.commit.Do(func(tx *bolt.Tx) error {
-		keys, entries := tx.Bucket(keysBucket), tx.Bucket(entriesBucket)
+		keys, entries := bucket(tx, keysBucket), bucket(tx, entriesBucket)
 		if keys.Get(dedupe) != nil {
 			return nil
 		}
@@ -163,7 +193,7 @@ func (o *Outbox) add(ctx context.Context, e Entry) error {
 		if err := entries.Put(k, v); err != nil {
 			return err
 		}
-		if err := tx.Bucket(leadsBucket).Put(leadKey(e.LeadID, seq), nil); err != nil {
+		if err := bucket(tx, leadsBucket).Put(leadKey(e.LeadID, seq), nil); err != nil {
 			return err
 		}
 		return keys.Put(dedupe, k)
@@ -173,8 +203,8 @@ func (o *Outbox) add(ctx context.Context, e Entry) error {
 // forLead calls fn with each entry of leadID, in send order.
 func forLead(tx *bolt.Tx, leadID string, fn func(Entry) error) error {
 	prefix := append([]byte(leadID), 0)
-	entries := tx.Bucket(entriesBucket)
-	c := tx.Bucket(leadsBucket).Cursor()
+	entries := bucket(tx, entriesBucket)
+	c := bucket(tx, leadsBucket).Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 		seq := k[len(prefix):]
 		v := entries.Get(seq)
@@ -205,11 +235,11 @@ func (o *Outbox) List(ctx context.Context, f Filter) ([]Entry, error) {
 		}
 		return nil
 	}
-	err := o.db.View(func(tx *bolt.Tx) error {
+	err := o.commit.DB().View(func(tx *bolt.Tx) error {
 		if f.LeadID != "" {
 			return forLead(tx, f.LeadID, collect)
 		}
-		return tx.Bucket(entriesBucket).ForEach(func(k, v []byte) error {
+		return bucket(tx, entriesBucket).ForEach(func(k, v []byte) error {
 			var e Entry
 			if err := json.Unmarshal(v, &e); err != nil {
 				return fmt.Errorf("decode outbox entry %d: %w", binary.BigEndian.Uint64(k), err)
@@ -243,7 +273,7 @@ func (o *Outbox) Delete(ctx context.Context, leadID string) error {
 			return err
 		}
 		// A bucket must not change under its cursor: delete afterwards.
-		keys, entries, leads := tx.Bucket(keysBucket), tx.Bucket(entriesBucket), tx.Bucket(leadsBucket)
+		keys, entries, leads := bucket(tx, keysBucket), bucket(tx, entriesBucket), bucket(tx, leadsBucket)
 		for _, e := range doomed {
 			if err := entries.Delete(seqKey(e.Seq)); err != nil {
 				return err

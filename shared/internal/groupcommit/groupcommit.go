@@ -1,7 +1,9 @@
 // Package groupcommit shares bbolt write transactions, and so their fsyncs,
-// between concurrent writers. The local bus, timers and outbox write on every
-// hop of a lead; one commit costs two fsyncs (several milliseconds), so
-// without sharing, throughput is bounded by the disk rather than the work.
+// between concurrent writers. The local store, bus, timers and outbox write
+// on every hop of a lead; one commit costs two fsyncs (several milliseconds),
+// so without sharing, throughput is bounded by the disk rather than the work.
+// They share one file and one Committer in the local runtime, so that every
+// write of a moment, whichever adapter makes it, rides on one commit.
 //
 // bbolt's own db.Batch opens a batch window (MaxBatchDelay, 10 ms by
 // default) before committing, which a lone writer pays in full, and with a
@@ -40,6 +42,9 @@ func New(db *bolt.DB) *Committer {
 	go c.loop()
 	return c
 }
+
+// DB returns the database c commits to, for read transactions.
+func (c *Committer) DB() *bolt.DB { return c.db }
 
 // Do runs fn in a write transaction, possibly shared with other writers, and
 // returns once the transaction is durable. fn may run more than once (when a

@@ -1,8 +1,7 @@
 // Package local runs the whole pipeline in one process for `leadflow dev`
 // and the end-to-end tests: the HTTP API, the in-process bus and queues with
 // the events routing table, durable timers, the embedded store and the local
-// outbox, all in one data directory, calling the same handlers the Lambdas
-// run.
+// outbox, all in one data file, calling the same handlers the Lambdas run.
 package local
 
 import (
@@ -13,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -23,6 +21,7 @@ import (
 	"github.com/leadflow/leadflow/shared/faults"
 	"github.com/leadflow/leadflow/shared/handlers"
 	"github.com/leadflow/leadflow/shared/httpapi"
+	"github.com/leadflow/leadflow/shared/internal/groupcommit"
 	"github.com/leadflow/leadflow/shared/localbus"
 	"github.com/leadflow/leadflow/shared/localtimer"
 	"github.com/leadflow/leadflow/shared/outbox"
@@ -65,6 +64,7 @@ type App struct {
 	Bus      *localbus.Bus
 	Timers   *localtimer.Timers
 	Outbox   *outbox.Outbox
+	commit   *groupcommit.Committer // of the data file every adapter shares
 	Service  *pipeline.Service
 	Handlers *handlers.Set
 	API      *httpapi.API
@@ -132,18 +132,20 @@ func loadConfig(path string) (*config.Config, error) {
 }
 
 func (a *App) open() error {
-	dir := a.opts.DataDir
 	var err error
-	if a.Store, err = embedded.Open(filepath.Join(dir, "store.db")); err != nil {
-		return fmt.Errorf("open store: %w", err)
+	if a.commit, err = openData(a.opts.DataDir); err != nil {
+		return err
 	}
-	if a.Bus, err = localbus.Open(filepath.Join(dir, "bus.db"), a.opts.Bus); err != nil {
+	if a.Bus, err = localbus.New(a.commit, a.opts.Bus); err != nil {
 		return fmt.Errorf("open bus: %w", err)
 	}
-	if a.Timers, err = localtimer.Open(filepath.Join(dir, "timers.db"), a.clock, localtimer.WithLogger(a.opts.Log)); err != nil {
+	if a.Store, err = embedded.New(a.commit, embedded.WithRelay(a.Bus.Stage)); err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	if a.Timers, err = localtimer.New(a.commit, a.clock, localtimer.WithLogger(a.opts.Log)); err != nil {
 		return fmt.Errorf("open timers: %w", err)
 	}
-	if a.Outbox, err = outbox.Open(filepath.Join(dir, "outbox.db")); err != nil {
+	if a.Outbox, err = outbox.New(a.commit); err != nil {
 		return fmt.Errorf("open outbox: %w", err)
 	}
 	a.Service = &pipeline.Service{
@@ -158,9 +160,6 @@ func (a *App) open() error {
 		IDs:       wire.NewIDs(a.clock),
 		Log:       a.opts.Log,
 		Metrics:   wire.NewMetrics(a.opts.Log),
-		// One process serves every handler: published events are cleared
-		// by the lead's next write, saving a write per hop.
-		DeferClear: true,
 	}
 	if a.Service.CRM, err = wire.CRM(a.Config, a.clock, a.opts.Log, os.Getenv, nil); err != nil {
 		return fmt.Errorf("crm: %w", err)
@@ -268,21 +267,17 @@ func (a *App) Token() string { return a.opts.Token }
 // Clock is the runtime's clock.
 func (a *App) Clock() pipeline.Clock { return a.clock }
 
-// Close closes the data files. Call it after Run returned.
+// Close closes the data file. Call it after Run returned.
 func (a *App) Close() error {
 	var errs []error
 	a.closeMu.Do(func() {
-		if a.Outbox != nil {
-			errs = append(errs, a.Outbox.Close())
-		}
-		if a.Timers != nil {
-			errs = append(errs, a.Timers.Close())
-		}
 		if a.Bus != nil {
 			errs = append(errs, a.Bus.Close())
 		}
-		if a.Store != nil {
-			errs = append(errs, a.Store.Close())
+		if a.commit != nil {
+			// The adapters share the file: it closes once, after them.
+			a.commit.Close()
+			errs = append(errs, a.commit.DB().Close())
 		}
 	})
 	return errors.Join(errs...)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/leadflow/leadflow/events"
@@ -67,15 +66,7 @@ type Service struct {
 	Log       *slog.Logger
 	Metrics   Metrics
 
-	// DeferClear leaves published events on the lead until its next write
-	// instead of clearing them with a write of their own. Only for a single
-	// process serving every handler of a lead (the local runtime), which
-	// knows what it published; Lambda functions clear at once.
-	DeferClear bool
-
-	inflight   sync.Map // ids of events this process is publishing
-	published  sync.Map // ids published but maybe still on the lead (DeferClear)
-	remembered atomic.Int64
+	inflight sync.Map // ids of events this process is publishing
 }
 
 // Metrics counts what operators watch (embedded metric format in AWS).
@@ -90,7 +81,8 @@ const maxConflictRetries = 8
 // returns, retrying on a lost conditional write. fn returning (nil, false)
 // means nothing to change. The events are written with the state change
 // (Lead.Pending) and published after, so a crash between the two loses
-// nothing: the next call for the lead publishes what is pending.
+// nothing: the next call for the lead publishes what is pending. A store
+// that publishes them in the write itself leaves none to publish after.
 func (s *Service) mutate(ctx context.Context, id string, fn func(l *lead.Lead) ([]events.Detail, bool, error)) (*lead.Lead, error) {
 	return s.mutateFrom(ctx, id, nil, fn)
 }
@@ -147,32 +139,24 @@ func (s *Service) stage(l *lead.Lead, details []events.Detail) error {
 // flush publishes the lead's pending events and clears them from the lead.
 // Events another goroutine of this process is already publishing are left
 // to it, so concurrent handlers of one lead do not publish them twice; events
-// left by a crashed process are published by whoever reads them next. With
-// DeferClear the cleared list is not written now: the lead's next write
-// carries it, and until then this process remembers what it published.
+// left by a crashed process are published by whoever reads them next.
 func (s *Service) flush(ctx context.Context, l *lead.Lead) error {
 	if len(l.Pending) == 0 {
 		return nil
 	}
 	var envs []events.Envelope
 	mine := map[string]bool{}
-	kept := l.Pending[:0:0]
 	for _, raw := range l.Pending {
 		var env events.Envelope
 		if err := json.Unmarshal(raw, &env); err != nil {
 			return fmt.Errorf("decode pending event of lead %s: %w", l.ID, err)
 		}
-		if _, done := s.published.Load(env.ID); done {
-			continue
-		}
-		kept = append(kept, raw)
 		if _, busy := s.inflight.LoadOrStore(env.ID, true); busy {
 			continue
 		}
 		mine[env.ID] = true
 		envs = append(envs, env)
 	}
-	l.Pending = kept
 	defer func() {
 		for id := range mine {
 			s.inflight.Delete(id)
@@ -183,11 +167,6 @@ func (s *Service) flush(ctx context.Context, l *lead.Lead) error {
 	}
 	if err := s.Publisher.Publish(ctx, envs...); err != nil {
 		return fmt.Errorf("publish events of lead %s: %w", l.ID, err)
-	}
-	if s.DeferClear {
-		s.remember(mine)
-		l.Pending = without(l.Pending, mine)
-		return nil
 	}
 	for attempt := 0; attempt < maxConflictRetries; attempt++ {
 		rest := without(l.Pending, mine)
@@ -211,20 +190,6 @@ func (s *Service) flush(ctx context.Context, l *lead.Lead) error {
 	// Still pending after repeated conflicts: a later flush publishes them
 	// again, which consumers tolerate.
 	return nil
-}
-
-// maxRemembered bounds the published-event memory of DeferClear; past it the
-// memory starts over, and a forgotten event may be published once more.
-const maxRemembered = 200_000
-
-func (s *Service) remember(ids map[string]bool) {
-	if s.remembered.Add(int64(len(ids))) > maxRemembered {
-		s.published.Clear()
-		s.remembered.Store(int64(len(ids)))
-	}
-	for id := range ids {
-		s.published.Store(id, true)
-	}
 }
 
 // without returns the pending events whose ids are not in ids.

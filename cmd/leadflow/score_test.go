@@ -16,13 +16,14 @@ import (
 	"github.com/leadflow/leadflow"
 	"github.com/leadflow/leadflow/shared/config"
 	"github.com/leadflow/leadflow/shared/lead"
+	"github.com/leadflow/leadflow/shared/scoring/celrules"
 )
 
 var scoreAt = time.Date(2025, 6, 3, 15, 0, 0, 0, time.UTC)
 
 func defaultConfig(tb testing.TB) *config.Config {
 	tb.Helper()
-	cfg, err := config.Default()
+	cfg, err := config.Default(celrules.Compile)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -117,7 +118,7 @@ func TestValidateAndTestCommands(t *testing.T) {
 			fmt.Sprintf(`bad.yaml:%d: sla: unknown key "page_after"`, lineIn(badText, "page_after")),
 		}},
 		{[]string{"test", good}, 0, []string{"PASS vp-sales-new-york-demo-request", "ok: 10 scenarios"}},
-		{[]string{"test", failing}, 1, []string{"FAIL emea-head-of-growth (-want +got)", `Owner: "lukas.schmidt"`, `Owner: "olivia.hughes"`, "FAIL: 1 of 10 scenarios"}},
+		{[]string{"test", failing}, 1, []string{"FAIL emea-head-of-growth\n", `routing.owner: want "lukas.schmidt", got "olivia.hughes"`, "FAIL: 1 of 10 scenarios"}},
 		{[]string{"test", "--at", "yesterday", good}, 2, []string{"want RFC 3339"}},
 	}
 	for _, tc := range tests {

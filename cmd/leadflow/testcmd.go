@@ -42,7 +42,7 @@ func runTest(_ context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "PASS %s\n", r.Name)
 		} else {
 			failed++
-			fmt.Fprintf(stdout, "FAIL %s (-want +got)\n%s", r.Name, indent(r.Diff))
+			fmt.Fprintf(stdout, "FAIL %s\n%s", r.Name, indent(r.Diff))
 		}
 		if *verbose {
 			o := r.Outcome

@@ -9,6 +9,7 @@ import (
 
 	"github.com/leadflow/leadflow"
 	"github.com/leadflow/leadflow/shared/config"
+	"github.com/leadflow/leadflow/shared/scoring/celrules"
 )
 
 func init() {
@@ -45,9 +46,9 @@ func openConfig(path string, w io.Writer) (*config.Config, bool) {
 		err error
 	)
 	if path == "" {
-		cfg, err = config.Default()
+		cfg, err = config.Default(celrules.Compile)
 	} else {
-		cfg, err = config.Load(path)
+		cfg, err = config.Load(path, celrules.Compile)
 	}
 	var errs config.Errors
 	switch {

@@ -1,6 +1,11 @@
-// Command capture is the leadflow capture Lambda function; it only wires.
+// Command capture is the leadflow capture Lambda function; it only wires:
+// the function and the ports it needs beyond the store and the bus.
 package main
 
-import "github.com/leadflow/leadflow/shared/wire"
+import (
+	"github.com/leadflow/leadflow/shared/wire"
+	"github.com/leadflow/leadflow/shared/wire/httpfn"
+	"github.com/leadflow/leadflow/shared/wire/phones"
+)
 
-func main() { wire.RunLambda("capture") }
+func main() { wire.RunLambda(httpfn.Capture, phones.E164) }

@@ -1,6 +1,11 @@
-// Command enrich is the leadflow enrich Lambda function; it only wires.
+// Command enrich is the leadflow enrich Lambda function; it only wires:
+// the function and the ports it needs beyond the store and the bus.
 package main
 
-import "github.com/leadflow/leadflow/shared/wire"
+import (
+	"github.com/leadflow/leadflow/shared/wire"
+	"github.com/leadflow/leadflow/shared/wire/phones"
+	"github.com/leadflow/leadflow/shared/wire/providers"
+)
 
-func main() { wire.RunLambda("enrich") }
+func main() { wire.RunLambda(wire.Enrich, providers.Enricher, phones.E164) }

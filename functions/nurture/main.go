@@ -1,6 +1,11 @@
-// Command nurture is the leadflow nurture Lambda function; it only wires.
+// Command nurture is the leadflow nurture Lambda function; it only wires:
+// the function and the ports it needs beyond the store and the bus.
 package main
 
-import "github.com/leadflow/leadflow/shared/wire"
+import (
+	"github.com/leadflow/leadflow/shared/wire"
+	"github.com/leadflow/leadflow/shared/wire/queues"
+	"github.com/leadflow/leadflow/shared/wire/timers"
+)
 
-func main() { wire.RunLambda("nurture") }
+func main() { wire.RunLambda(wire.Nurture, timers.Scheduler, queues.Sender) }

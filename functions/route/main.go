@@ -1,6 +1,10 @@
-// Command route is the leadflow route Lambda function; it only wires.
+// Command route is the leadflow route Lambda function; it only wires:
+// the function and the ports it needs beyond the store and the bus.
 package main
 
-import "github.com/leadflow/leadflow/shared/wire"
+import (
+	"github.com/leadflow/leadflow/shared/wire"
+	"github.com/leadflow/leadflow/shared/wire/timers"
+)
 
-func main() { wire.RunLambda("route") }
+func main() { wire.RunLambda(wire.Route, timers.Scheduler) }

@@ -1,6 +1,11 @@
-// Command sla is the leadflow sla Lambda function; it only wires.
+// Command sla is the leadflow sla Lambda function; it only wires:
+// the function and the ports it needs beyond the store and the bus.
 package main
 
-import "github.com/leadflow/leadflow/shared/wire"
+import (
+	"github.com/leadflow/leadflow/shared/wire"
+	"github.com/leadflow/leadflow/shared/wire/messaging"
+	"github.com/leadflow/leadflow/shared/wire/timers"
+)
 
-func main() { wire.RunLambda("sla") }
+func main() { wire.RunLambda(wire.SLA, timers.Scheduler, messaging.Notifier) }

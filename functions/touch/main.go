@@ -1,6 +1,11 @@
-// Command touch is the leadflow touch Lambda function; it only wires.
+// Command touch is the leadflow touch Lambda function; it only wires:
+// the function and the ports it needs beyond the store and the bus.
 package main
 
-import "github.com/leadflow/leadflow/shared/wire"
+import (
+	"github.com/leadflow/leadflow/shared/wire"
+	"github.com/leadflow/leadflow/shared/wire/messaging"
+	"github.com/leadflow/leadflow/shared/wire/timers"
+)
 
-func main() { wire.RunLambda("touch") }
+func main() { wire.RunLambda(wire.Touch, timers.Scheduler, messaging.Mailer, messaging.Notifier) }

@@ -25,10 +25,11 @@ type rawAPI struct {
 	endpoint string
 	cfg      aws.Config
 	signer   *v4.Signer
+	client   *http.Client
 }
 
 func newRawAPI(endpoint string, cfg aws.Config) *rawAPI {
-	return &rawAPI{endpoint: strings.TrimSuffix(endpoint, "/"), cfg: cfg, signer: v4.NewSigner()}
+	return &rawAPI{endpoint: strings.TrimSuffix(endpoint, "/"), cfg: cfg, signer: v4.NewSigner(), client: &http.Client{Timeout: 5 * time.Minute}}
 }
 
 // call sends one signed request and returns the response body; a status of
@@ -49,7 +50,7 @@ func (a *rawAPI) call(ctx context.Context, service, method, path string, header 
 	if err := a.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), service, a.cfg.Region, time.Now()); err != nil {
 		return nil, err
 	}
-	resp, err := a.cfg.HTTPClient.Do(req)
+	resp, err := a.client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s %s: %w", service, method, path, err)
 	}

@@ -15,7 +15,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/leadflow/leadflow/events"
-	"github.com/leadflow/leadflow/shared/wire"
+	"github.com/leadflow/leadflow/shared/wire/lambdas"
 )
 
 // Invoker runs one invocation of the named function with a JSON event and
@@ -24,7 +24,7 @@ import (
 type Invoker func(ctx context.Context, function string, event []byte) ([]byte, error)
 
 // InProcess returns an Invoker that runs each function's handler in this
-// process: wire.LambdaHandler builds it at its first invocation (the cold
+// process: lambdas.Handler builds it at its first invocation (the cold
 // start) from env(function), and lambda.NewHandler feeds it the event
 // through the same JSON path the runtime uses.
 func InProcess(env func(function string) map[string]string) Invoker {
@@ -35,7 +35,7 @@ func InProcess(env func(function string) map[string]string) Invoker {
 		h, ok := handlers[function]
 		if !ok {
 			vars := env(function)
-			fn, err := wire.LambdaHandler(ctx, function, func(k string) string { return vars[k] })
+			fn, err := lambdas.Handler(ctx, function, func(k string) string { return vars[k] })
 			if err != nil {
 				mu.Unlock()
 				return nil, fmt.Errorf("init %s: %w", function, err)

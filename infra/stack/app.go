@@ -1,12 +1,15 @@
 package stack
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 
 	"github.com/leadflow/leadflow/shared/config"
+	"github.com/leadflow/leadflow/shared/scoring"
+	"github.com/leadflow/leadflow/shared/scoring/celrules"
 )
 
 // AppOptions configure AddLeadflow.
@@ -26,14 +29,20 @@ type AppOptions struct {
 }
 
 // AddLeadflow is what `cdk synth` runs: it validates the config file, builds
-// every function with it, adds the leadflow stack with id to app and applies
-// the cdk-nag checks. A config that does not validate (a bad CEL rule, an
+// every function with it and its rules compiled by the CEL checker (the
+// functions load them without linking CEL), adds the leadflow stack with id
+// to app and applies the cdk-nag checks. A config that does not validate (a bad CEL rule, an
 // unknown field) returns config.Errors, each naming file, line and rule, and
 // nothing is built; a failing build returns the compiler's output.
 func AddLeadflow(ctx context.Context, app awscdk.App, id string, o AppOptions) (awscdk.Stack, error) {
-	cfg, err := config.Load(o.ConfigFile)
+	var rules scoring.Compiled
+	cfg, err := config.Load(o.ConfigFile, rules.Record(celrules.Compile))
 	if err != nil {
 		return nil, fmt.Errorf("invalid config:\n%w", err)
+	}
+	var compiled bytes.Buffer
+	if _, err := rules.WriteTo(&compiled); err != nil {
+		return nil, fmt.Errorf("write compiled rules: %w", err)
 	}
 	var deps, secrets []string
 	for _, p := range cfg.Enrichment.Providers {
@@ -45,11 +54,12 @@ func AddLeadflow(ctx context.Context, app awscdk.App, id string, o AppOptions) (
 		}
 	}
 	bundles, err := BuildFunctions(ctx, BuildOptions{
-		ModuleDir:  o.ModuleDir,
-		Names:      FunctionNames(),
-		OutDir:     o.BuildDir,
-		ConfigFile: o.ConfigFile,
-		ConfigDeps: deps,
+		ModuleDir:     o.ModuleDir,
+		Names:         FunctionNames(),
+		OutDir:        o.BuildDir,
+		ConfigFile:    o.ConfigFile,
+		ConfigDeps:    deps,
+		CompiledRules: compiled.Bytes(),
 	})
 	if err != nil {
 		return nil, err

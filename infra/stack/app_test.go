@@ -15,6 +15,8 @@ import (
 
 	"github.com/leadflow/leadflow/infra/stack"
 	"github.com/leadflow/leadflow/shared/config"
+	"github.com/leadflow/leadflow/shared/scoring/celrules"
+	"github.com/leadflow/leadflow/shared/wire"
 )
 
 // TestBadConfigFailsSynth: a config whose CEL rule does not compile stops
@@ -46,7 +48,7 @@ func TestBadConfigFailsSynth(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The datasets the config names, so that the CEL rule is the only fault.
-	cfg, err := config.Load(filepath.Join(root, stack.ConfigFileName))
+	cfg, err := config.Load(filepath.Join(root, stack.ConfigFileName), celrules.Compile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +101,7 @@ func TestBuildFunctions(t *testing.T) {
 	copyFileBytes(t, filepath.Join(dir, "cfg", "data", "companies.csv"), "domain\n")
 	bundles, err := stack.BuildFunctions(context.Background(), stack.BuildOptions{
 		ModuleDir: filepath.Join(dir, "mod"), Names: names, OutDir: filepath.Join(dir, "out"),
-		ConfigFile: cfgFile, ConfigDeps: []string{"data/companies.csv"},
+		ConfigFile: cfgFile, ConfigDeps: []string{"data/companies.csv"}, CompiledRules: []byte(`{"exprs":[]}`),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +120,7 @@ func TestBuildFunctions(t *testing.T) {
 			if f.Section(".symtab") != nil {
 				t.Errorf("bootstrap is not stripped")
 			}
-			for rel, want := range map[string]string{stack.ConfigFileName: "version: test\n", "data/companies.csv": "domain\n"} {
+			for rel, want := range map[string]string{stack.ConfigFileName: "version: test\n", "data/companies.csv": "domain\n", wire.CompiledRulesFile: `{"exprs":[]}`} {
 				got, err := os.ReadFile(filepath.Join(b, rel))
 				if err != nil || string(got) != want {
 					t.Errorf("%s = %q, %v; want %q", rel, got, err, want)

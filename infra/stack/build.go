@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/leadflow/leadflow/shared/wire"
 )
 
 // ConfigFileName is the name of the config file inside every function
@@ -21,10 +23,15 @@ type BuildOptions struct {
 	// Names are the functions to build (see FunctionNames).
 	Names []string
 	// OutDir receives one directory per function: OutDir/<name>/bootstrap
-	// and OutDir/<name>/leadflow.yaml.
+	// OutDir/<name>/leadflow.yaml and its compiled rules.
 	OutDir string
 	// ConfigFile is copied into every bundle as ConfigFileName.
 	ConfigFile string
+	// CompiledRules, the config's rule expressions compiled by the checker
+	// (scoring.Compiled), are written into every bundle as
+	// wire.CompiledRulesFile: the functions load them instead of linking
+	// the CEL compiler.
+	CompiledRules []byte
 	// ConfigDeps are files the config names by paths relative to its
 	// directory (enrichment datasets); each is copied to the same relative
 	// path in every bundle, so the config loads there as it does here.
@@ -48,7 +55,7 @@ func BuildFunctions(ctx context.Context, o BuildOptions) (map[string]string, err
 	if goCmd == "" {
 		goCmd = "go"
 	}
-	files := map[string][]byte{ConfigFileName: nil}
+	files := map[string][]byte{ConfigFileName: nil, wire.CompiledRulesFile: o.CompiledRules}
 	var err error
 	if files[ConfigFileName], err = os.ReadFile(o.ConfigFile); err != nil {
 		return nil, fmt.Errorf("build functions: read config: %w", err)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/leadflow/leadflow/infra/stack"
 	"github.com/leadflow/leadflow/shared/config"
+	"github.com/leadflow/leadflow/shared/scoring/celrules"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden template")
@@ -77,7 +78,7 @@ func doSynth() (*synthesized, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.Load(filepath.Join(root, stack.ConfigFileName))
+	cfg, err := config.Load(filepath.Join(root, stack.ConfigFileName), celrules.Compile)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/leadflow/leadflow/shared/awsclient"
 	"github.com/leadflow/leadflow/shared/awsenv"
+	"github.com/leadflow/leadflow/shared/lead"
 )
 
 func TestLoadEndpointOverride(t *testing.T) {
@@ -37,5 +38,31 @@ func TestLoadEndpointOverride(t *testing.T) {
 				t.Errorf("credentials = %q/%q, want the static test pair", creds.AccessKeyID, creds.SecretAccessKey)
 			}
 		})
+	}
+}
+
+func TestLoadLambdaEnvironment(t *testing.T) {
+	lambdaEnv := map[string]string{"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKIA1", "AWS_SECRET_ACCESS_KEY": "s3cr3t", "AWS_SESSION_TOKEN": "tok"}
+	cfg, err := awsclient.Load(context.Background(), func(k string) string { return lambdaEnv[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, err := cfg.Credentials.Retrieve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Region != "eu-west-1" || cfg.BaseEndpoint != nil || creds.AccessKeyID != "AKIA1" || creds.SecretAccessKey != "s3cr3t" || creds.SessionToken != "tok" {
+		t.Errorf("config %q %v, credentials %+v; want the role's credentials in eu-west-1", cfg.Region, cfg.BaseEndpoint, creds)
+	}
+	for _, drop := range []string{"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} {
+		_, err := awsclient.Load(context.Background(), func(k string) string {
+			if k == drop {
+				return ""
+			}
+			return lambdaEnv[k]
+		})
+		if lead.ErrorCode(err) != lead.EUNAVAILABLE {
+			t.Errorf("without %s: %v, want EUNAVAILABLE", drop, err)
+		}
 	}
 }

@@ -122,30 +122,33 @@ func mapFields(fm map[string]string, in map[string]string, drop string) map[stri
 	return out
 }
 
-// Load reads and validates the config file at path. Relative paths inside
-// it resolve against its directory. Returns Errors listing every problem, or
-// an error wrapping the read failure.
-func Load(path string) (*Config, error) {
+// Load reads and validates the config file at path, compiling its rule
+// expressions with compile (celrules.Compile where rules are written;
+// scoring.Compiled in a deployed function). Relative paths inside it resolve
+// against its directory. Returns Errors listing every problem, or an error
+// wrapping the read failure.
+func Load(path string, compile scoring.Compiler) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("load config: %w", err)
 	}
-	return parse(path, data, os.DirFS(filepath.Dir(path)))
+	return parse(path, data, os.DirFS(filepath.Dir(path)), compile)
 }
 
-// Parse validates config data named name (used in errors); relative paths
-// resolve against name's directory. Returns Errors listing every problem.
-func Parse(name string, data []byte) (*Config, error) {
-	return parse(name, data, os.DirFS(filepath.Dir(name)))
+// Parse validates config data named name (used in errors) as Load does;
+// relative paths resolve against name's directory. Returns Errors listing
+// every problem.
+func Parse(name string, data []byte, compile scoring.Compiler) (*Config, error) {
+	return parse(name, data, os.DirFS(filepath.Dir(name)), compile)
 }
 
 // Default returns the shipped default config. It fails only if the
 // embedded file is broken, which its tests rule out.
-func Default() (*Config, error) {
-	return parse(leadflow.DefaultConfigName, leadflow.DefaultConfig, leadflow.FS)
+func Default(compile scoring.Compiler) (*Config, error) {
+	return parse(leadflow.DefaultConfigName, leadflow.DefaultConfig, leadflow.FS, compile)
 }
 
-func parse(name string, data []byte, fsys fs.FS) (*Config, error) {
+func parse(name string, data []byte, fsys fs.FS, compile scoring.Compiler) (*Config, error) {
 	file := filepath.Base(name)
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
@@ -166,7 +169,7 @@ func parse(name string, data []byte, fsys fs.FS) (*Config, error) {
 	}
 	decoded := len(ix.errs)
 	c := &Config{File: file, FS: fsys}
-	b := builder{ix: ix, c: c, raw: &raw}
+	b := builder{ix: ix, c: c, raw: &raw, compile: compile}
 	b.build()
 	ix.dropEchoes(decoded)
 	if len(ix.errs) > 0 {
@@ -178,9 +181,10 @@ func parse(name string, data []byte, fsys fs.FS) (*Config, error) {
 
 // builder turns the decoded file into a Config, recording problems.
 type builder struct {
-	ix  *index
-	c   *Config
-	raw *rawConfig
+	ix      *index
+	c       *Config
+	raw     *rawConfig
+	compile scoring.Compiler
 }
 
 func (b *builder) build() {
@@ -272,7 +276,7 @@ func (b *builder) sources() {
 func (b *builder) scoring() {
 	rs := b.raw.Scoring
 	spec := scoring.Spec{
-		Version: b.raw.Version, Window: rs.Window.D(), DecayEvery: rs.DecayEvery.D(), Predictor: b.predictor(),
+		Version: b.raw.Version, Window: rs.Window.D(), DecayEvery: rs.DecayEvery.D(), Predictor: b.predictor(), Compile: b.compile,
 		Thresholds: scoring.Thresholds{
 			Engaged: rs.Thresholds.Engaged, MQL: rs.Thresholds.MQL, MQLFloor: rs.Thresholds.MQLFloor,
 			SQL: rs.Thresholds.SQL, SQLMinFit: rs.Thresholds.SQLMinFit, FastTrack: rs.Thresholds.SQLFastTrack,

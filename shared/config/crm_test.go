@@ -11,10 +11,11 @@ import (
 
 	"github.com/leadflow/leadflow"
 	"github.com/leadflow/leadflow/shared/lead"
+	"github.com/leadflow/leadflow/shared/scoring/celrules"
 )
 
 func TestDefaultCRMIsAnExampleSwitchedOff(t *testing.T) {
-	c, err := Default()
+	c, err := Default(celrules.Compile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func TestNoCRMSectionIsOff(t *testing.T) {
 	if start < 0 || end < start {
 		t.Fatal("crm section not found in the default config")
 	}
-	c, err := parse("leadflow.yaml", []byte(data[:start+1]+data[end:]), leadflow.FS)
+	c, err := parse("leadflow.yaml", []byte(data[:start+1]+data[end:]), leadflow.FS, celrules.Compile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +164,7 @@ func TestCRMErrors(t *testing.T) {
 				want[i] = fmt.Sprintf(w, lineOf(t, []byte(data), tc.markers[i]))
 			}
 			got := []string{}
-			_, err := parse("leadflow.yaml", []byte(data), leadflow.FS)
+			_, err := parse("leadflow.yaml", []byte(data), leadflow.FS, celrules.Compile)
 			var errs Errors
 			if err != nil && !errors.As(err, &errs) {
 				t.Fatalf("parse = %v, want Errors", err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/leadflow/leadflow/shared/config"
+	"github.com/leadflow/leadflow/shared/scoring/celrules"
 )
 
 // FuzzParse loads arbitrary config files: Parse must never panic, and a
@@ -27,7 +28,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("\t- not yaml\n:"))
 	f.Add([]byte("version: 1\nenrichment:\n  providers:\n    - name: d\n      type: dataset\n      file: ../../../../etc/passwd\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := config.Parse("fuzz.yaml", data)
+		c, err := config.Parse("fuzz.yaml", data, celrules.Compile)
 		if err == nil {
 			if c == nil {
 				t.Fatal("Parse returned neither a config nor an error")

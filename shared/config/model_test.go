@@ -19,6 +19,7 @@ import (
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/model"
 	"github.com/leadflow/leadflow/shared/scoring"
+	"github.com/leadflow/leadflow/shared/scoring/celrules"
 )
 
 // trainModel trains a model on a synthetic history where the source
@@ -79,7 +80,7 @@ func withModel(t *testing.T, dir, section string) (*config.Config, error) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return config.Load(path)
+	return config.Load(path, celrules.Compile)
 }
 
 const modelSection = `model:
@@ -98,7 +99,7 @@ func TestPredictedLayer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, err := config.Default()
+	plain, err := config.Default(celrules.Compile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +232,7 @@ func TestModelSectionErrors(t *testing.T) {
 }
 
 func TestNoModelLeavesScoresAlone(t *testing.T) {
-	cfg, err := config.Default()
+	cfg, err := config.Default(celrules.Compile)
 	if err != nil {
 		t.Fatal(err)
 	}

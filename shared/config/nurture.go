@@ -174,7 +174,11 @@ func (b *builder) condition(p, src string) *scoring.Expr {
 	if src == "" {
 		return nil
 	}
-	x, errs := scoring.Compile(src, scoring.ScopeLead)
+	if b.compile == nil {
+		b.ix.at(p, "no rule compiler")
+		return nil
+	}
+	x, errs := b.compile(src, scoring.ScopeLead)
 	for _, e := range errs {
 		b.ix.atExpr(p, e)
 	}

@@ -2,12 +2,11 @@ package config
 
 import (
 	"fmt"
+	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/routing"
@@ -157,8 +156,38 @@ func (c *Config) runScenario(sc Scenario, now time.Time) ScenarioResult {
 	if e.Routing != nil {
 		want.Routing = *e.Routing
 	}
-	diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-9), cmpopts.EquateEmpty())
+	diff := want.diff(got)
 	return ScenarioResult{Name: sc.Name, Passed: diff == "", Diff: diff, Outcome: o}
+}
+
+// diff lists, one line each, the checked values of got that differ from c,
+// the expectation: "stage: want sql, got mql".
+func (c checked) diff(got checked) string {
+	var b strings.Builder
+	line := func(what string, want, got any) { fmt.Fprintf(&b, "%s: want %v, got %v\n", what, want, got) }
+	if c.Stage != got.Stage {
+		line("stage", c.Stage, got.Stage)
+	}
+	for _, f := range []struct {
+		name      string
+		want, got float64
+	}{{"total", c.Total, got.Total}, {"fit", c.Fit, got.Fit}, {"intent", c.Intent, got.Intent}} {
+		if math.Abs(f.want-f.got) > 1e-9 {
+			line(f.name, f.want, f.got)
+		}
+	}
+	if !slices.Equal(c.Reasons, got.Reasons) {
+		line("reasons", c.Reasons, got.Reasons)
+	}
+	for _, f := range [][3]string{
+		{"team", c.Routing.Team, got.Routing.Team}, {"owner", c.Routing.Owner, got.Routing.Owner},
+		{"queue", c.Routing.Queue, got.Routing.Queue}, {"rule", c.Routing.Rule, got.Routing.Rule},
+	} {
+		if f[1] != f[2] {
+			line("routing."+f[0], fmt.Sprintf("%q", f[1]), fmt.Sprintf("%q", f[2]))
+		}
+	}
+	return b.String()
 }
 
 func (b *builder) scenarios() {

@@ -15,6 +15,7 @@ import (
 	"github.com/leadflow/leadflow/shared/replay"
 	"github.com/leadflow/leadflow/shared/routing"
 	"github.com/leadflow/leadflow/shared/scoring"
+	"github.com/leadflow/leadflow/shared/scoring/celrules"
 )
 
 // dlqData is the dead letters page.
@@ -157,7 +158,7 @@ func (c *Console) replay(w http.ResponseWriter, r *http.Request, s *session) {
 	// Relative paths in the candidate (datasets) resolve as the active
 	// config's do.
 	name := filepath.Join(filepath.Dir(c.opts.ConfigPath), "candidate.yaml")
-	cand, err := config.Parse(name, []byte(d.Candidate))
+	cand, err := config.Parse(name, []byte(d.Candidate), celrules.Compile)
 	if err != nil {
 		var errs config.Errors
 		if errors.As(err, &errs) {

@@ -13,6 +13,7 @@ import (
 	"github.com/leadflow/leadflow/shared/config"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/pipeline"
+	"github.com/leadflow/leadflow/shared/scoring/celrules"
 )
 
 func datasetProvider(name string, fields ...string) *config.Provider {
@@ -452,7 +453,7 @@ func TestNewRefusesUnusableProviders(t *testing.T) {
 }
 
 func TestShippedConfig(t *testing.T) {
-	cfg, err := config.Default()
+	cfg, err := config.Default(celrules.Compile)
 	if err != nil {
 		t.Fatalf("default config: %v", err)
 	}
@@ -480,7 +481,7 @@ func TestShippedConfig(t *testing.T) {
 }
 
 func BenchmarkEnrichOffline(b *testing.B) {
-	cfg, err := config.Default()
+	cfg, err := config.Default(celrules.Compile)
 	if err != nil {
 		b.Fatalf("default config: %v", err)
 	}

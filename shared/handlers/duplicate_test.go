@@ -20,6 +20,7 @@ import (
 	"github.com/leadflow/leadflow/shared/handlers"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/pipeline"
+	"github.com/leadflow/leadflow/shared/scoring/celrules"
 	"github.com/leadflow/leadflow/shared/wire"
 )
 
@@ -158,7 +159,7 @@ type world struct {
 
 func newWorld(t *testing.T, deliveries int) *world {
 	t.Helper()
-	cfg, err := config.Default()
+	cfg, err := config.Default(celrules.Compile)
 	if err != nil {
 		t.Fatal(err)
 	}

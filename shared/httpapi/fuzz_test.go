@@ -13,6 +13,7 @@ import (
 	"github.com/leadflow/leadflow/shared/httpapi"
 	"github.com/leadflow/leadflow/shared/ids"
 	"github.com/leadflow/leadflow/shared/pipeline"
+	"github.com/leadflow/leadflow/shared/scoring/celrules"
 	"github.com/leadflow/leadflow/shared/wire"
 )
 
@@ -28,7 +29,7 @@ func (dropEvents) Publish(context.Context, ...events.Envelope) error { return ni
 // capture Lambda serves it.
 func fuzzAPI(f *testing.F) *httpapi.API {
 	f.Helper()
-	cfg, err := config.Default()
+	cfg, err := config.Default(celrules.Compile)
 	if err != nil {
 		f.Fatal(err)
 	}

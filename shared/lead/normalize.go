@@ -8,7 +8,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/net/publicsuffix"
 )
 
@@ -215,8 +214,9 @@ func cleanUnicode(s string) bool {
 //     grouped into one account. "" when none is known.
 //   - Country to ISO 3166-1 alpha-2, State to a two-letter code for the US
 //     and Canada (other countries' states are kept as given).
-//   - Phone to E.164 using Country as the default region, when it parses as
-//     a valid number without an extension; otherwise kept as given.
+//   - Phone trimmed; E.164 formatting needs the numbering plan metadata, so
+//     it is package phone's (the pipeline applies it at capture and
+//     enrichment).
 //   - Seniority and Function from Title (left alone when Title is empty, so
 //     values an enrichment provider set survive).
 //   - Industry lower-cased; names, company, title and industry with inner
@@ -251,7 +251,7 @@ func Normalize(l *Lead) {
 	if code, ok := StateCode(l.Country, l.State); ok {
 		l.State = code
 	}
-	l.Phone = NormalizePhone(l.Phone, l.Country)
+	l.Phone = strings.TrimSpace(l.Phone)
 
 	if l.Title != "" {
 		l.Seniority, l.Function = ClassifyTitle(l.Title)
@@ -333,23 +333,6 @@ func hostOf(s string) string {
 		return ""
 	}
 	return host
-}
-
-// NormalizePhone returns phone in E.164 ("+442079460958") when it parses as
-// a valid number, reading a number without a country prefix as one of
-// region (an ISO alpha-2 code; may be empty). A number with an extension is
-// kept as given, since E.164 cannot carry it. Otherwise it returns phone
-// trimmed: a phone never fails a lead.
-func NormalizePhone(phone, region string) string {
-	phone = strings.TrimSpace(phone)
-	if phone == "" {
-		return ""
-	}
-	n, err := phonenumbers.Parse(phone, region)
-	if err != nil || n.GetExtension() != "" || !phonenumbers.IsValidNumber(n) {
-		return phone
-	}
-	return phonenumbers.Format(n, phonenumbers.E164)
 }
 
 // ParseEmployees reads a head count as typed on forms and in enrichment

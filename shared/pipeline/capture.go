@@ -66,6 +66,7 @@ func (s *Service) Capture(ctx context.Context, sub Submission) (CaptureResult, e
 	if err != nil {
 		return CaptureResult{}, err
 	}
+	s.formatPhone(l)
 	now := s.Clock.Now().UTC()
 	key := submissionKey(form.Name, sub, fields, now)
 	ttl := idempotencyTTL

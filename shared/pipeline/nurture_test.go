@@ -23,6 +23,7 @@ import (
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/nurture"
 	"github.com/leadflow/leadflow/shared/pipeline"
+	"github.com/leadflow/leadflow/shared/scoring/celrules"
 )
 
 var start = time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC)
@@ -212,7 +213,7 @@ func nurtureRules(cfg *config.Config) pipeline.NurtureRules {
 	return pipeline.NurtureRules{Cadences: cadences, EnrichMaxAge: cfg.Enrichment.MaxAge}
 }
 
-var loadDefault = sync.OnceValues(config.Default)
+var loadDefault = sync.OnceValues(func() (*config.Config, error) { return config.Default(celrules.Compile) })
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()

@@ -13,6 +13,7 @@ import (
 	"github.com/leadflow/leadflow/shared/ids"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/pipeline"
+	"github.com/leadflow/leadflow/shared/scoring/celrules"
 )
 
 // racingStore lets another handler run at the worst moment: right after a
@@ -46,7 +47,7 @@ func (c frozen) Now() time.Time { return c.t }
 func TestScoreDoesNotOverwriteANewerScoreWithStaleActivities(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 3, 3, 12, 0, 0, 0, time.UTC)
-	cfg, err := config.Default()
+	cfg, err := config.Default(celrules.Compile)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,12 +61,22 @@ type Service struct {
 	Mailer    Mailer
 	Enricher  Enricher // nil: leads go on unenriched
 	CRM       CRM      // nil: CRM sync acknowledges without sending
-	Clock     Clock
-	IDs       IDs
-	Log       *slog.Logger
-	Metrics   Metrics
+	// Phones formats a phone number of a country (phone.E164) when a lead is
+	// captured or enriched; nil keeps phones as given.
+	Phones  func(phone, country string) string
+	Clock   Clock
+	IDs     IDs
+	Log     *slog.Logger
+	Metrics Metrics
 
 	inflight sync.Map // ids of events this process is publishing
+}
+
+// formatPhone applies Phones to l.
+func (s *Service) formatPhone(l *lead.Lead) {
+	if s.Phones != nil {
+		l.Phone = s.Phones(l.Phone, l.Country)
+	}
 }
 
 // Metrics counts what operators watch (embedded metric format in AWS).

@@ -48,6 +48,7 @@ func (s *Service) Enrich(ctx context.Context, leadID, trigger, correlation strin
 		}
 		applyFields(cur, res.Values)
 		lead.Normalize(cur)
+		s.formatPhone(cur)
 		cur.Enrichment = lead.Enrichment{Status: res.Status, Provider: res.Provider, Error: res.Error, Sources: res.Sources, At: now}
 		history(cur, now, "enrichment", "", res.Status, trigger)
 		providers := []string(nil)

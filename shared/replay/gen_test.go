@@ -15,6 +15,7 @@ import (
 	"github.com/leadflow/leadflow/shared/embedded"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/replay"
+	"github.com/leadflow/leadflow/shared/scoring/celrules"
 )
 
 // at is the clock of every replay in these tests.
@@ -34,7 +35,7 @@ func variant(tb testing.TB, version string, replace ...string) *config.Config {
 		}
 		data = bytes.Replace(data, []byte(replace[i]), []byte(replace[i+1]), 1)
 	}
-	c, err := config.Parse(filepath.Join(repotest.Root(tb), version+".yaml"), data)
+	c, err := config.Parse(filepath.Join(repotest.Root(tb), version+".yaml"), data, celrules.Compile)
 	if err != nil {
 		tb.Fatalf("parse %s: %v", version, err)
 	}

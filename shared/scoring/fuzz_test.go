@@ -1,12 +1,12 @@
 package scoring_test
 
 import (
-	"github.com/leadflow/leadflow/shared/scoring/celrules"
 	"testing"
 	"time"
 
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/scoring"
+	"github.com/leadflow/leadflow/shared/scoring/celrules"
 )
 
 // FuzzRule compiles a CEL rule in both scopes and evaluates it on a lead

@@ -2,7 +2,6 @@ package scoring_test
 
 import (
 	"fmt"
-	"github.com/leadflow/leadflow/shared/scoring/celrules"
 	"math"
 	"math/rand"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/leadflow/leadflow/shared/config"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/scoring"
+	"github.com/leadflow/leadflow/shared/scoring/celrules"
 )
 
 var now = time.Date(2025, 6, 3, 15, 0, 0, 0, time.UTC)

@@ -104,3 +104,9 @@ func (c *Cache) Field(ctx context.Context, id, field string) (string, error) {
 	}
 	return v, nil
 }
+
+// NewFromConfig returns the Cache functions use: a Secrets Manager client
+// built from cfg and a five-minute ttl.
+func NewFromConfig(cfg aws.Config) *Cache {
+	return New(secretsmanager.NewFromConfig(cfg), 5*time.Minute, time.Now)
+}

@@ -2,36 +2,26 @@ package wire
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awseb "github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
-	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/leadflow/leadflow/events"
 	"github.com/leadflow/leadflow/shared/awsclient"
 	"github.com/leadflow/leadflow/shared/awsenv"
 	"github.com/leadflow/leadflow/shared/config"
 	"github.com/leadflow/leadflow/shared/dynamo"
 	"github.com/leadflow/leadflow/shared/eventbridge"
-	"github.com/leadflow/leadflow/shared/httpapi"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/metrics"
 	"github.com/leadflow/leadflow/shared/pipeline"
-	"github.com/leadflow/leadflow/shared/secrets"
-	"github.com/leadflow/leadflow/shared/ses"
-	"github.com/leadflow/leadflow/shared/sfn"
-	"github.com/leadflow/leadflow/shared/slack"
-	"github.com/leadflow/leadflow/shared/sqs"
+	"github.com/leadflow/leadflow/shared/scoring"
 )
 
 // wallClock is the production clock.
@@ -39,25 +29,27 @@ type wallClock struct{}
 
 func (wallClock) Now() time.Time { return time.Now() }
 
-// Cloud is the pipeline wired to AWS, built once per cold start.
+// Cloud is the pipeline wired to AWS, built once per cold start. NewCloud
+// wires the store and the bus every function uses; a function's Options
+// wire the other ports it needs, so its binary links only their clients.
 type Cloud struct {
 	Config  *config.Config
+	AWS     aws.Config
 	Service *pipeline.Service
-	Secrets *secrets.Cache
 	Log     *slog.Logger
+	Getenv  func(string) string
 }
 
-// WebhookKeys is the JSON held in the webhook secret: the HMAC secret of
-// signed webhooks, accepted API keys and the LinkedIn app secret.
-type WebhookKeys struct {
-	HMACSecret     string   `json:"hmac_secret"`
-	APIKeys        []string `json:"api_keys"`
-	LinkedInSecret string   `json:"linkedin_secret"`
-}
+// CompiledRulesFile is the name, beside the config file, of the rule
+// expressions compiled at synth (scoring.Compiled): functions load them
+// instead of linking the CEL checker.
+const CompiledRulesFile = "leadflow.rules.json"
 
-// NewCloud loads the config shipped beside the binary and builds every AWS
-// adapter from the environment. Returns the config's errors (file, line,
-// rule) or EUNAVAILABLE when AWS settings are missing.
+// NewCloud loads the config shipped beside the binary with its compiled
+// rules and wires the DynamoDB store and the EventBridge publisher from the
+// environment; every other port answers EUNAVAILABLE until an Option wires
+// it. Returns the config's errors (file, line, rule) or EUNAVAILABLE when
+// AWS settings or the compiled rules are missing.
 func NewCloud(ctx context.Context, getenv func(string) string) (*Cloud, error) {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	path := getenv(awsenv.Config)
@@ -67,7 +59,11 @@ func NewCloud(ctx context.Context, getenv func(string) string) (*Cloud, error) {
 	if !filepath.IsAbs(path) && getenv("LAMBDA_TASK_ROOT") != "" {
 		path = filepath.Join(getenv("LAMBDA_TASK_ROOT"), path)
 	}
-	cfg, err := config.Load(path)
+	compiled, err := loadCompiledRules(filepath.Join(filepath.Dir(path), CompiledRulesFile))
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.Load(path, compiled.Compiler())
 	if err != nil {
 		return nil, err
 	}
@@ -79,109 +75,119 @@ func NewCloud(ctx context.Context, getenv func(string) string) (*Cloud, error) {
 	if table == "" {
 		return nil, lead.Errorf(lead.EUNAVAILABLE, "%s is not set", awsenv.Table)
 	}
-	machines := map[string]string{}
-	if arn := getenv(awsenv.SLAMachine); arn != "" {
-		machines[pipeline.TimerSLA] = arn
-	}
-	if arn := getenv(awsenv.NurtureMachine); arn != "" {
-		machines[pipeline.TimerNurture] = arn
-	}
-	sec := secrets.New(secretsmanager.NewFromConfig(awsCfg), 5*time.Minute, time.Now)
 	clock := wallClock{}
 	svc := &pipeline.Service{
 		Rules:     Rules(cfg),
 		Store:     dynamo.New(dynamodb.NewFromConfig(awsCfg), table),
 		Publisher: eventbridge.New(awseb.NewFromConfig(awsCfg), getenv(awsenv.Bus)),
-		Sender:    sqs.New(awssqs.NewFromConfig(awsCfg), sqs.QueueURLs(getenv)),
-		Scheduler: sfn.New(awssfn.NewFromConfig(awsCfg), machines),
+		Scheduler: unwired{"Scheduler"},
+		Notifier:  unwired{"Notifier"},
+		Mailer:    unwired{"Mailer"},
+		Sender:    unwiredSender{unwired{"Sender"}},
 		Clock:     clock,
 		IDs:       NewIDs(clock),
 		Log:       log,
 		Metrics:   &metrics.EMF{W: os.Stdout},
 	}
-	if svc.Enricher, err = Enricher(cfg, clock, svc.Metrics, log, sec.Get); err != nil {
+	return &Cloud{Config: cfg, AWS: awsCfg, Service: svc, Log: log, Getenv: getenv}, nil
+}
+
+func loadCompiledRules(path string) (*scoring.Compiled, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, lead.Errorf(lead.EUNAVAILABLE, "compiled rules: %v (cdk synth writes them beside the config)", err)
+	}
+	defer f.Close()
+	return scoring.ReadCompiled(f)
+}
+
+// unwired stands in for a port the function did not wire: a call is a
+// wiring bug, reported as EUNAVAILABLE (the queue retries, then
+// dead-letters) rather than a nil-pointer panic.
+type unwired struct{ port string }
+
+func (u unwired) err() error {
+	return lead.Errorf(lead.EUNAVAILABLE, "this function has no %s wired", u.port)
+}
+
+func (u unwired) Schedule(context.Context, pipeline.Timer) error { return u.err() }
+func (u unwired) Cancel(context.Context, string) error           { return u.err() }
+func (u unwired) Notify(context.Context, pipeline.Notification) error {
+	return u.err()
+}
+func (u unwired) Send(context.Context, pipeline.Email) error { return u.err() }
+
+// unwiredSender is unwired for the Sender port, whose Send differs from
+// the Mailer's.
+type unwiredSender struct{ unwired }
+
+func (u unwiredSender) Send(context.Context, events.Consumer, ...events.Envelope) error {
+	return u.err()
+}
+
+// Need names a port a function uses beyond the store and the bus.
+type Need uint16
+
+// Ports an Option can wire.
+const (
+	NeedScheduler Need = 1 << iota
+	NeedNotifier
+	NeedMailer
+	NeedSender
+	NeedEnricher
+	NeedCRM
+	NeedPhones
+)
+
+var needNames = []string{"Scheduler", "Notifier", "Mailer", "Sender", "Enricher", "CRM", "Phones"}
+
+func (n Need) String() string {
+	var names []string
+	for i, name := range needNames {
+		if n&(1<<i) != 0 {
+			names = append(names, name)
+		}
+	}
+	return fmt.Sprint(names)
+}
+
+// Option wires the ports it Provides into a Cloud.
+type Option struct {
+	Provides Need
+	Apply    func(ctx context.Context, c *Cloud) error
+}
+
+// Function is one Lambda function: its name (functions/<Name>), the ports
+// its handler uses beyond the store and the bus, and how the handler is
+// built once the Cloud is wired.
+type Function struct {
+	Name    string
+	Needs   Need
+	Handler func(ctx context.Context, c *Cloud) (any, error)
+}
+
+// Build wires a Cloud from the environment, applies opts and builds fn's
+// typed handler. Returns an error naming the ports fn needs that no option
+// wires, or the first failing set-up step.
+func Build(ctx context.Context, fn Function, getenv func(string) string, opts ...Option) (any, error) {
+	var have Need
+	for _, o := range opts {
+		have |= o.Provides
+	}
+	if missing := fn.Needs &^ have; missing != 0 {
+		return nil, fmt.Errorf("function %s: no option wires %s", fn.Name, missing)
+	}
+	c, err := NewCloud(ctx, getenv)
+	if err != nil {
 		return nil, err
 	}
-	if svc.CRM, err = CRM(cfg, clock, log, getenv, sec.Get); err != nil {
-		return nil, err
-	}
-	notifiers := fanout{}
-	if id := getenv(awsenv.SlackSecret); id != "" {
-		url, err := sec.Get(ctx, id)
-		if err != nil {
-			return nil, fmt.Errorf("slack webhook secret: %w", err)
+	for _, o := range opts {
+		if o.Provides&fn.Needs == 0 {
+			continue // an option the function does not use builds no client
 		}
-		notifiers = append(notifiers, slack.New(url, &http.Client{Timeout: 10 * time.Second}))
-	}
-	if from := getenv(awsenv.SenderEmail); from != "" {
-		client := sesv2.NewFromConfig(awsCfg)
-		svc.Mailer = ses.NewMailer(client, from)
-		notifiers = append(notifiers, ses.NewNotifier(client, from, repEmail(cfg)))
-	}
-	svc.Notifier = notifiers
-	if svc.Mailer == nil {
-		svc.Mailer = noMailer{}
-	}
-	return &Cloud{Config: cfg, Service: svc, Secrets: sec, Log: log}, nil
-}
-
-// repEmail resolves a rep or manager id to an address from the roster.
-func repEmail(cfg *config.Config) func(ctx context.Context, id string) (string, error) {
-	return func(_ context.Context, id string) (string, error) {
-		if r, ok := cfg.Routing.Rep(id); ok && r.Email != "" {
-			return r.Email, nil
-		}
-		if m, ok := cfg.Routing.Manager(id); ok && m.Email != "" {
-			return m.Email, nil
-		}
-		return "", lead.Errorf(lead.ENOTFOUND, "no email address for %q", id)
-	}
-}
-
-// API returns the HTTP handler for the routes of one access level group:
-// public reports whether it serves the public and signed routes (the capture
-// function) or the internal ones (the api function).
-func (c *Cloud) API(ctx context.Context, getenv func(string) string, public bool) (*httpapi.API, error) {
-	api := &httpapi.API{
-		Service: c.Service,
-		Log:     c.Log,
-		Serve: func(r httpapi.Route) bool {
-			return (r.Access != httpapi.Internal) == public
-		},
-	}
-	if id := getenv(awsenv.WebhookSecret); id != "" && public {
-		raw, err := c.Secrets.Get(ctx, id)
-		if err != nil {
-			return nil, fmt.Errorf("webhook secret: %w", err)
-		}
-		var keys WebhookKeys
-		if err := json.Unmarshal([]byte(raw), &keys); err != nil {
-			return nil, fmt.Errorf("webhook secret is not the expected JSON: %w", err)
-		}
-		api.Signer = &httpapi.Signer{Secret: []byte(keys.HMACSecret), APIKeys: keys.APIKeys, Clock: c.Service.Clock, Seen: c.Service.Store}
-		api.LinkedInSecret = keys.LinkedInSecret
-	}
-	return api, nil
-}
-
-// fanout sends a notification through every configured channel; it fails
-// when any channel fails (the queue retries, so a channel may repeat a
-// message: in AWS notifications are at-least-once).
-type fanout []pipeline.Notifier
-
-func (f fanout) Notify(ctx context.Context, n pipeline.Notification) error {
-	var errs []error
-	for _, x := range f {
-		if err := x.Notify(ctx, n); err != nil {
-			errs = append(errs, err)
+		if err := o.Apply(ctx, c); err != nil {
+			return nil, fmt.Errorf("function %s: %w", fn.Name, err)
 		}
 	}
-	return errors.Join(errs...)
-}
-
-// noMailer refuses nurture emails when no sender address is configured.
-type noMailer struct{}
-
-func (noMailer) Send(context.Context, pipeline.Email) error {
-	return lead.Errorf(lead.EUNAVAILABLE, "no sender email configured (%s)", awsenv.SenderEmail)
+	return fn.Handler(ctx, c)
 }

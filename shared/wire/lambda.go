@@ -12,58 +12,55 @@ import (
 	"github.com/leadflow/leadflow/shared/pipeline"
 )
 
-// Function names that are not queue consumers (those are named after their
-// events.Consumer).
-const (
-	FunctionCapture = "capture" // public and signed HTTP routes
-	FunctionAPI     = "api"     // internal HTTP routes
-	FunctionTouch   = "touch"   // the nurture state machine's task
-	FunctionSLA     = "sla"     // the SLA state machine's task
-	FunctionSweep   = "sweep"   // the daily inactivity sweep
+// The queue consumers, the state machines' tasks and the sweep. The HTTP
+// functions are in package httpfn, so only they link the HTTP API.
+var (
+	Enrich  = consumer(events.ConsumerEnrich, NeedEnricher|NeedPhones)
+	Score   = consumer(events.ConsumerScore, 0)
+	Route   = consumer(events.ConsumerRoute, NeedScheduler)
+	Notify  = consumer(events.ConsumerNotify, NeedNotifier)
+	Nurture = consumer(events.ConsumerNurture, NeedScheduler|NeedSender)
+	CRMSync = consumer(events.ConsumerCRMSync, NeedCRM)
+	Touch   = timer("touch", pipeline.TimerNurture, NeedScheduler|NeedMailer|NeedNotifier)
+	SLA     = timer("sla", pipeline.TimerSLA, NeedScheduler|NeedNotifier)
+	Sweep   = Function{Name: "sweep", Needs: NeedSender, Handler: func(_ context.Context, c *Cloud) (any, error) {
+		return func(ctx context.Context) (map[string]int, error) {
+			n, err := c.Service.Sweep(ctx)
+			return map[string]int{"requested": n}, err
+		}, nil
+	}}
 )
 
-// LambdaHandler builds, once at cold start, the typed handler of the named
-// function. Returns an error for an unknown name or a failed set-up.
-func LambdaHandler(ctx context.Context, name string, getenv func(string) string) (any, error) {
-	cloud, err := NewCloud(ctx, getenv)
-	if err != nil {
-		return nil, err
-	}
-	set := Handlers(cloud.Service, cloud.Log)
-	switch name {
-	case FunctionCapture, FunctionAPI:
-		api, err := cloud.API(ctx, getenv, name == FunctionCapture)
+// consumer is the function of a queue consumer: an SQS handler reporting
+// batch item failures.
+func consumer(c events.Consumer, needs Need) Function {
+	return Function{Name: string(c), Needs: needs, Handler: func(_ context.Context, cl *Cloud) (any, error) {
+		h, err := Handlers(cl.Service, cl.Log).Consumer(c)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("function %q: %w", c, err)
 		}
-		return api.Handle, nil
-	case FunctionTouch, FunctionSLA:
-		kind := map[string]string{FunctionTouch: pipeline.TimerNurture, FunctionSLA: pipeline.TimerSLA}[name]
-		h, ok := set.Timers()[kind]
+		return handlers.SQSHandler(h), nil
+	}}
+}
+
+// timer is the function a state machine's Task invokes for a timer kind.
+func timer(name, kind string, needs Need) Function {
+	return Function{Name: name, Needs: needs, Handler: func(_ context.Context, cl *Cloud) (any, error) {
+		h, ok := Handlers(cl.Service, cl.Log).Timers()[kind]
 		if !ok {
 			return nil, fmt.Errorf("no timer task for %s", kind)
 		}
 		return h, nil
-	case FunctionSweep:
-		return func(ctx context.Context) (map[string]int, error) {
-			n, err := cloud.Service.Sweep(ctx)
-			return map[string]int{"requested": n}, err
-		}, nil
-	}
-	h, err := set.Consumer(events.Consumer(name))
-	if err != nil {
-		return nil, fmt.Errorf("function %q: %w", name, err)
-	}
-	return handlers.SQSHandler(h), nil
+	}}
 }
 
-// RunLambda is the whole main of a function: build its handler from the
-// environment and hand it to the Lambda runtime. A failed set-up exits, so
-// Lambda reports the init error.
-func RunLambda(name string) {
-	h, err := LambdaHandler(context.Background(), name, os.Getenv)
+// RunLambda is the whole main of a function: wire it from the environment
+// with opts and hand its handler to the Lambda runtime. A failed set-up
+// exits, so Lambda reports the init error.
+func RunLambda(fn Function, opts ...Option) {
+	h, err := Build(context.Background(), fn, os.Getenv, opts...)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, `{"level":"ERROR","msg":"init failed","function":%q,"err":%q}`+"\n", name, err.Error())
+		fmt.Fprintf(os.Stderr, `{"level":"ERROR","msg":"init failed","function":%q,"err":%q}`+"\n", fn.Name, err.Error())
 		os.Exit(1)
 	}
 	lambda.Start(h)

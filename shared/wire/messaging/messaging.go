@@ -1,0 +1,87 @@
+// Package messaging wires the owner notifications (Slack, SES) and the
+// nurture mailer (SES) into a function.
+package messaging
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+
+	"github.com/leadflow/leadflow/shared/awsenv"
+	"github.com/leadflow/leadflow/shared/config"
+	"github.com/leadflow/leadflow/shared/lead"
+	"github.com/leadflow/leadflow/shared/pipeline"
+	"github.com/leadflow/leadflow/shared/secrets"
+	"github.com/leadflow/leadflow/shared/ses"
+	"github.com/leadflow/leadflow/shared/slack"
+	"github.com/leadflow/leadflow/shared/wire"
+)
+
+// Notifier sends notifications to Slack (the webhook URL in the secret the
+// environment names) and by SES email (from the configured sender), each
+// when configured.
+var Notifier = wire.Option{Provides: wire.NeedNotifier, Apply: func(ctx context.Context, c *wire.Cloud) error {
+	notifiers := fanout{}
+	if id := c.Getenv(awsenv.SlackSecret); id != "" {
+		url, err := secrets.NewFromConfig(c.AWS).Get(ctx, id)
+		if err != nil {
+			return fmt.Errorf("slack webhook secret: %w", err)
+		}
+		notifiers = append(notifiers, slack.New(url, &http.Client{Timeout: 10 * time.Second}))
+	}
+	if from := c.Getenv(awsenv.SenderEmail); from != "" {
+		notifiers = append(notifiers, ses.NewNotifier(sesv2.NewFromConfig(c.AWS), from, repEmail(c.Config)))
+	}
+	c.Service.Notifier = notifiers
+	return nil
+}}
+
+// Mailer sends nurture emails by SES from the configured sender; without
+// one, sends fail EUNAVAILABLE.
+var Mailer = wire.Option{Provides: wire.NeedMailer, Apply: func(_ context.Context, c *wire.Cloud) error {
+	if from := c.Getenv(awsenv.SenderEmail); from != "" {
+		c.Service.Mailer = ses.NewMailer(sesv2.NewFromConfig(c.AWS), from)
+		return nil
+	}
+	c.Service.Mailer = noMailer{}
+	return nil
+}}
+
+// repEmail resolves a rep or manager id to an address from the roster.
+func repEmail(cfg *config.Config) func(ctx context.Context, id string) (string, error) {
+	return func(_ context.Context, id string) (string, error) {
+		if r, ok := cfg.Routing.Rep(id); ok && r.Email != "" {
+			return r.Email, nil
+		}
+		if m, ok := cfg.Routing.Manager(id); ok && m.Email != "" {
+			return m.Email, nil
+		}
+		return "", lead.Errorf(lead.ENOTFOUND, "no email address for %q", id)
+	}
+}
+
+// fanout sends a notification through every configured channel; it fails
+// when any channel fails (the queue retries, so a channel may repeat a
+// message: in AWS notifications are at-least-once).
+type fanout []pipeline.Notifier
+
+func (f fanout) Notify(ctx context.Context, n pipeline.Notification) error {
+	var errs []error
+	for _, x := range f {
+		if err := x.Notify(ctx, n); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// noMailer refuses nurture emails when no sender address is configured.
+type noMailer struct{}
+
+func (noMailer) Send(context.Context, pipeline.Email) error {
+	return lead.Errorf(lead.EUNAVAILABLE, "no sender email configured (%s)", awsenv.SenderEmail)
+}

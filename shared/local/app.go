@@ -22,10 +22,12 @@ import (
 	"github.com/leadflow/leadflow/shared/handlers"
 	"github.com/leadflow/leadflow/shared/httpapi"
 	"github.com/leadflow/leadflow/shared/internal/groupcommit"
+	"github.com/leadflow/leadflow/shared/lead/phone"
 	"github.com/leadflow/leadflow/shared/localbus"
 	"github.com/leadflow/leadflow/shared/localtimer"
 	"github.com/leadflow/leadflow/shared/outbox"
 	"github.com/leadflow/leadflow/shared/pipeline"
+	"github.com/leadflow/leadflow/shared/scoring/celrules"
 	"github.com/leadflow/leadflow/shared/wire"
 )
 
@@ -126,9 +128,9 @@ func New(opts Options) (*App, error) {
 
 func loadConfig(path string) (*config.Config, error) {
 	if path == "" {
-		return config.Default()
+		return config.Default(celrules.Compile)
 	}
-	return config.Load(path)
+	return config.Load(path, celrules.Compile)
 }
 
 func (a *App) open() error {
@@ -160,6 +162,7 @@ func (a *App) open() error {
 		IDs:       wire.NewIDs(a.clock),
 		Log:       a.opts.Log,
 		Metrics:   wire.NewMetrics(a.opts.Log),
+		Phones:    phone.E164,
 	}
 	if a.Service.CRM, err = wire.CRM(a.Config, a.clock, a.opts.Log, os.Getenv, nil); err != nil {
 		return fmt.Errorf("crm: %w", err)

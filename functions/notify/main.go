@@ -5,6 +5,7 @@ package main
 import (
 	"github.com/leadflow/leadflow/shared/wire"
 	"github.com/leadflow/leadflow/shared/wire/messaging"
+	"github.com/leadflow/leadflow/shared/wire/timers"
 )
 
-func main() { wire.RunLambda(wire.Notify, messaging.Notifier) }
+func main() { wire.RunLambda(wire.Notify, messaging.Notifier, timers.Scheduler) }

@@ -4,7 +4,6 @@ package main
 
 import (
 	"github.com/leadflow/leadflow/shared/wire"
-	"github.com/leadflow/leadflow/shared/wire/timers"
 )
 
-func main() { wire.RunLambda(wire.Route, timers.Scheduler) }
+func main() { wire.RunLambda(wire.Route) }

@@ -5,7 +5,6 @@ package main
 import (
 	"github.com/leadflow/leadflow/shared/wire"
 	"github.com/leadflow/leadflow/shared/wire/messaging"
-	"github.com/leadflow/leadflow/shared/wire/timers"
 )
 
-func main() { wire.RunLambda(wire.SLA, timers.Scheduler, messaging.Notifier) }
+func main() { wire.RunLambda(wire.SLA, messaging.Notifier) }

@@ -17,12 +17,12 @@ import (
 var (
 	Enrich  = consumer(events.ConsumerEnrich, NeedEnricher|NeedPhones)
 	Score   = consumer(events.ConsumerScore, 0)
-	Route   = consumer(events.ConsumerRoute, NeedScheduler)
-	Notify  = consumer(events.ConsumerNotify, NeedNotifier)
+	Route   = consumer(events.ConsumerRoute, 0)
+	Notify  = consumer(events.ConsumerNotify, NeedNotifier|NeedScheduler) // starts the SLA timer
 	Nurture = consumer(events.ConsumerNurture, NeedScheduler|NeedSender)
 	CRMSync = consumer(events.ConsumerCRMSync, NeedCRM)
-	Touch   = timer("touch", pipeline.TimerNurture, NeedScheduler|NeedMailer|NeedNotifier)
-	SLA     = timer("sla", pipeline.TimerSLA, NeedScheduler|NeedNotifier)
+	Touch   = timer("touch", pipeline.TimerNurture, NeedMailer|NeedNotifier)
+	SLA     = timer("sla", pipeline.TimerSLA, NeedNotifier)
 	Sweep   = Function{Name: "sweep", Needs: NeedSender, Handler: func(_ context.Context, c *Cloud) (any, error) {
 		return func(ctx context.Context) (map[string]int, error) {
 			n, err := c.Service.Sweep(ctx)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -131,7 +132,7 @@ func (s *Store) UpdateLead(ctx context.Context, l *lead.Lead) error {
 	}
 	id := []byte(l.ID)
 	err = s.update(ctx, func(tx *bolt.Tx) error {
-		prev, err := getLead(tx, id)
+		prev, err := getIndexed(tx, id)
 		if err != nil {
 			return err
 		}
@@ -258,6 +259,35 @@ func getLead(tx *bolt.Tx, id []byte) (*lead.Lead, error) {
 		return nil, err
 	}
 	return &l, nil
+}
+
+// indexed is the part of a stored lead that UpdateLead checks and
+// re-indexes. Decoding only it skips the allocations of the history, score
+// reasons and routing explanation, in the commit every writer shares.
+type indexed struct {
+	ID    string     `json:"id"`
+	Email string     `json:"email"`
+	Stage lead.Stage `json:"stage"`
+	Owner string     `json:"owner"`
+	Score struct {
+		Total float64 `json:"total"`
+	} `json:"score"`
+	LastActivityAt time.Time `json:"last_activity_at"`
+	Version        int64     `json:"version"`
+}
+
+// getIndexed reads the indexed part of a lead in tx, as a lead with only
+// those fields set. Returns ENOTFOUND if there is none.
+func getIndexed(tx *bolt.Tx, id []byte) (*lead.Lead, error) {
+	data := tx.Bucket(bucketLeads).Get(id)
+	if data == nil {
+		return nil, lead.Errorf(lead.ENOTFOUND, "no such lead")
+	}
+	var x indexed
+	if err := decode(data, &x); err != nil {
+		return nil, err
+	}
+	return &lead.Lead{ID: x.ID, Email: x.Email, Stage: x.Stage, Owner: x.Owner, Score: lead.Score{Total: x.Score.Total}, LastActivityAt: x.LastActivityAt, Version: x.Version}, nil
 }
 
 // reindex moves a lead's index entries from prev to next; nil stands for

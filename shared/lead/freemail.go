@@ -3,6 +3,7 @@ package lead
 import (
 	_ "embed"
 	"strings"
+	"sync"
 )
 
 // The repo keeps its own short lists of the common providers (a few hundred
@@ -16,9 +17,11 @@ var (
 	disposableList string
 )
 
+// The sets are built on first use: only the functions that take in leads
+// need them, and every other one starts faster without.
 var (
-	freeMailDomains   = domainSet(freeMailList)
-	disposableDomains = domainSet(disposableList)
+	freeMailDomains   = sync.OnceValue(func() map[string]struct{} { return domainSet(freeMailList) })
+	disposableDomains = sync.OnceValue(func() map[string]struct{} { return domainSet(disposableList) })
 )
 
 // domainSet parses an embedded list: one lower-case domain a line, blank
@@ -55,9 +58,9 @@ func inSet(set map[string]struct{}, domain string) bool {
 // IsFreeEmailDomain reports whether domain (or a parent of it) is a free-mail
 // provider such as gmail.com or yahoo.co.uk. It never fails; an empty or
 // malformed domain is not free-mail.
-func IsFreeEmailDomain(domain string) bool { return inSet(freeMailDomains, domain) }
+func IsFreeEmailDomain(domain string) bool { return inSet(freeMailDomains(), domain) }
 
 // IsDisposableEmailDomain reports whether domain (or a parent of it) is a
 // throw-away mailbox provider such as mailinator.com. It never fails; an
 // empty or malformed domain is not disposable.
-func IsDisposableEmailDomain(domain string) bool { return inSet(disposableDomains, domain) }
+func IsDisposableEmailDomain(domain string) bool { return inSet(disposableDomains(), domain) }

@@ -16,8 +16,8 @@ func TestListsInReferenceData(t *testing.T) {
 		name string
 		set  map[string]struct{}
 	}{
-		{"freemail.txt", freeMailDomains},
-		{"disposable.txt", disposableDomains},
+		{"freemail.txt", freeMailDomains()},
+		{"disposable.txt", disposableDomains()},
 	} {
 		t.Run(list.name, func(t *testing.T) {
 			if len(list.set) < 100 {
@@ -41,8 +41,8 @@ func TestListsInReferenceData(t *testing.T) {
 				list.name, len(list.set), inFree, len(free), pct(inFree, len(free)), inDisposable, len(disposable), pct(inDisposable, len(disposable)))
 		})
 	}
-	for d := range freeMailDomains {
-		if _, ok := disposableDomains[d]; ok {
+	for d := range freeMailDomains() {
+		if _, ok := disposableDomains()[d]; ok {
 			t.Errorf("%q is on both the free-mail and the disposable list", d)
 		}
 	}

@@ -93,7 +93,7 @@ type rawCRM struct {
 // crmSystem holds what differs between CRMs: the shape of a property name
 // and of an owner id.
 type crmSystem struct {
-	property, owner *regexp.Regexp
+	property, owner func() *regexp.Regexp
 	propertyHint    string
 	ownerHint       string
 }
@@ -101,18 +101,18 @@ type crmSystem struct {
 var crmSystems = map[string]crmSystem{
 	// HubSpot internal property names are lower-case; owner ids are numbers.
 	CRMHubSpot: {
-		property: regexp.MustCompile(`^[a-z][a-z0-9_]*$`), propertyHint: "a HubSpot internal property name (lower-case letters, digits, _)",
-		owner: regexp.MustCompile(`^[0-9]+$`), ownerHint: "a numeric HubSpot owner id",
+		property: lazyRegexp(`^[a-z][a-z0-9_]*$`), propertyHint: "a HubSpot internal property name (lower-case letters, digits, _)",
+		owner: lazyRegexp(`^[0-9]+$`), ownerHint: "a numeric HubSpot owner id",
 	},
 	// Salesforce field API names (custom ones end in __c); user ids are 15
 	// or 18 characters starting 005.
 	CRMSalesforce: {
-		property: regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`), propertyHint: "a Salesforce field API name",
-		owner: regexp.MustCompile(`^005[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$`), ownerHint: "a Salesforce user id (005…, 15 or 18 characters)",
+		property: lazyRegexp(`^[A-Za-z][A-Za-z0-9_]*$`), propertyHint: "a Salesforce field API name",
+		owner: lazyRegexp(`^005[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$`), ownerHint: "a Salesforce user id (005…, 15 or 18 characters)",
 	},
 }
 
-var envNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var envNameRe = lazyRegexp(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // crm checks the crm section. An absent section is a disabled sync; a
 // present one is checked whole, URL or not, so an example mapping cannot
@@ -142,7 +142,7 @@ func (b *builder) crm() {
 			b.ix.at("crm", "needs exactly one of secret_env (local) or secret (a Secrets Manager id) to sign requests")
 		}
 	}
-	if r.SecretEnv != "" && !envNameRe.MatchString(r.SecretEnv) {
+	if r.SecretEnv != "" && !envNameRe().MatchString(r.SecretEnv) {
 		b.ix.at("crm.secret_env", "%q is not an environment variable name", r.SecretEnv)
 	}
 	if r.Timeout < 0 || c.Timeout > maxCRMTimeout {
@@ -186,7 +186,7 @@ func (b *builder) crmFields(r rawCRM, sys crmSystem, known bool) {
 			b.ix.at(p, "unknown field %q (want one of %s)", f, strings.Join(CRMFields, ", "))
 		case prop == "":
 			b.ix.at(p, "missing: the CRM property for %s", f)
-		case known && !sys.property.MatchString(prop):
+		case known && !sys.property().MatchString(prop):
 			b.ix.at(p, "%q is not %s", prop, sys.propertyHint)
 		case seen[prop] != "":
 			b.ix.at(p, "property %q is also the target of %s", prop, seen[prop])
@@ -224,7 +224,7 @@ func (b *builder) crmOwners(r rawCRM, sys crmSystem, known bool) {
 	if len(r.Owners) == 0 {
 		// Rep ids are sent as they are: they must be owner ids of the CRM.
 		for _, id := range reps {
-			if known && !sys.owner.MatchString(id) {
+			if known && !sys.owner().MatchString(id) {
 				b.ix.at("crm.owners", "missing: rep %q is not %s, so every rep needs its CRM owner id here", id, sys.ownerHint)
 				return
 			}
@@ -236,7 +236,7 @@ func (b *builder) crmOwners(r rawCRM, sys crmSystem, known bool) {
 		switch {
 		case !contains(reps, id):
 			b.ix.at(p, "unknown rep %q", id)
-		case known && !sys.owner.MatchString(owner):
+		case known && !sys.owner().MatchString(owner):
 			b.ix.at(p, "%q is not %s", owner, sys.ownerHint)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -59,22 +60,22 @@ type span struct {
 // labelled lists the collections whose items are named in errors: the
 // pattern of the item's path and how to label it from its node.
 var labelled = []struct {
-	re    *regexp.Regexp
+	re    func() *regexp.Regexp
 	kind  string
 	field string // the key naming a sequence item; "" for map entries
 }{
-	{regexp.MustCompile(`^forms\.[^.]+$`), "form", ""},
-	{regexp.MustCompile(`^sources\.[^.]+$`), "source", ""},
-	{regexp.MustCompile(`^scoring\.rules\[\d+\]$`), "scoring rule", "code"},
-	{regexp.MustCompile(`^routing\.teams\[\d+\]$`), "team", "id"},
-	{regexp.MustCompile(`^routing\.reps\[\d+\]$`), "rep", "id"},
-	{regexp.MustCompile(`^routing\.managers\[\d+\]$`), "manager", "id"},
-	{regexp.MustCompile(`^routing\.named_accounts\[\d+\]$`), "named account", "domain"},
-	{regexp.MustCompile(`^nurture\.cadences\[\d+\]$`), "cadence", "name"},
-	{regexp.MustCompile(`^nurture\.cadences\[\d+\]\.steps\[\d+\]$`), "step", "id"},
-	{regexp.MustCompile(`^enrichment\.providers\[\d+\]$`), "enrichment provider", "name"},
-	{regexp.MustCompile(`^scenarios\[\d+\]$`), "scenario", "name"},
-	{regexp.MustCompile(`^[a-z_]+$`), "", ""}, // a top-level section names itself
+	{lazyRegexp(`^forms\.[^.]+$`), "form", ""},
+	{lazyRegexp(`^sources\.[^.]+$`), "source", ""},
+	{lazyRegexp(`^scoring\.rules\[\d+\]$`), "scoring rule", "code"},
+	{lazyRegexp(`^routing\.teams\[\d+\]$`), "team", "id"},
+	{lazyRegexp(`^routing\.reps\[\d+\]$`), "rep", "id"},
+	{lazyRegexp(`^routing\.managers\[\d+\]$`), "manager", "id"},
+	{lazyRegexp(`^routing\.named_accounts\[\d+\]$`), "named account", "domain"},
+	{lazyRegexp(`^nurture\.cadences\[\d+\]$`), "cadence", "name"},
+	{lazyRegexp(`^nurture\.cadences\[\d+\]\.steps\[\d+\]$`), "step", "id"},
+	{lazyRegexp(`^enrichment\.providers\[\d+\]$`), "enrichment provider", "name"},
+	{lazyRegexp(`^scenarios\[\d+\]$`), "scenario", "name"},
+	{lazyRegexp(`^[a-z_]+$`), "", ""}, // a top-level section names itself
 }
 
 func newIndex(file string, data []byte, root *yaml.Node) *index {
@@ -126,7 +127,7 @@ func (ix *index) walk(path string, n *yaml.Node, line int, outer string) int {
 
 func labelFor(path string, n *yaml.Node) string {
 	for _, l := range labelled {
-		if !l.re.MatchString(path) {
+		if !l.re().MatchString(path) {
 			continue
 		}
 		if l.kind == "" {
@@ -276,10 +277,17 @@ func parentPath(p string) string {
 	return p[:i]
 }
 
+// lazyRegexp compiles expr on first use: the patterns here serve validation
+// errors and optional sections, and a deployed function loads a config that
+// already validated.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
+
 var (
-	yamlLineRe  = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-	unknownRe   = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
-	unmarshalRe = regexp.MustCompile("^cannot unmarshal !!(\\w+) `(.*)` into (\\S+)$")
+	yamlLineRe  = lazyRegexp(`^(?:yaml: )?line (\d+): (.*)$`)
+	unknownRe   = lazyRegexp(`^field (\S+) not found in type \S+$`)
+	unmarshalRe = lazyRegexp("^cannot unmarshal !!(\\w+) `(.*)` into (\\S+)$")
 )
 
 // decodeErrors turns yaml.v3's messages into Errors with readable text.
@@ -291,16 +299,16 @@ func (ix *index) decodeError(err error) {
 		msgs = []string{err.Error()}
 	}
 	for _, m := range msgs {
-		sub := yamlLineRe.FindStringSubmatch(m)
+		sub := yamlLineRe().FindStringSubmatch(m)
 		if sub == nil {
 			ix.errs = append(ix.errs, Error{File: ix.file, Line: 1, Message: strings.TrimPrefix(m, "yaml: ")})
 			continue
 		}
 		line, _ := strconv.Atoi(sub[1])
 		msg := sub[2]
-		if u := unknownRe.FindStringSubmatch(msg); u != nil {
+		if u := unknownRe().FindStringSubmatch(msg); u != nil {
 			msg = fmt.Sprintf("unknown key %q", u[1])
-		} else if u := unmarshalRe.FindStringSubmatch(msg); u != nil {
+		} else if u := unmarshalRe().FindStringSubmatch(msg); u != nil {
 			msg = fmt.Sprintf("wrong type: want %s, got %s %q", goTypeName(u[3]), yamlTagName(u[1]), u[2])
 		}
 		ix.atLine(line, msg)

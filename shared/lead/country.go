@@ -2,6 +2,7 @@ package lead
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
@@ -315,11 +316,12 @@ var subdivisions = []subdivision{
 	{"CA", "YT", "Yukon", []string{"Yukon Territory"}},
 }
 
-// Lookup tables, built once: folded key → code.
+// Lookup tables, built on first use (a function that never normalises a
+// lead never builds them): folded key → code.
 var (
-	countryByKey, countryKeyConflicts = buildCountryIndex()
-	regionByCode                      = buildRegionIndex()
-	stateByKey, stateKeyConflicts     = buildStateIndex()
+	countryIndex = sync.OnceValues(buildCountryIndex)
+	regionByCode = sync.OnceValue(buildRegionIndex)
+	stateIndex   = sync.OnceValues(buildStateIndex)
 )
 
 func buildCountryIndex() (map[string]string, []string) {
@@ -381,7 +383,8 @@ func buildStateIndex() (map[string]string, []string) {
 // case, with or without accents and punctuation. It returns "" and false
 // when s is not recognised; it never fails otherwise.
 func CountryCode(s string) (string, bool) {
-	code, ok := countryByKey[foldKey(s)]
+	byKey, _ := countryIndex()
+	code, ok := byKey[foldKey(s)]
 	return code, ok
 }
 
@@ -394,7 +397,8 @@ func StateCode(country, s string) (string, bool) {
 	if country != "" && country != "US" && country != "CA" {
 		return "", false
 	}
-	code, ok := stateByKey[country+":"+foldKey(s)]
+	byKey, _ := stateIndex()
+	code, ok := byKey[country+":"+foldKey(s)]
 	return code, ok
 }
 
@@ -402,7 +406,7 @@ func StateCode(country, s string) (string, bool) {
 // RegionAPAC) of an ISO 3166-1 alpha-2 code, or "" for an unknown code.
 // The code must already be normalised (see CountryCode): Region("NA") is
 // Namibia, in EMEA.
-func Region(country string) string { return regionByCode[country] }
+func Region(country string) string { return regionByCode()[country] }
 
 // foldKey reduces a name to a lookup key: lower case, accents removed, dots
 // and apostrophes dropped (U.S.A. → usa, d’Ivoire → divoire), other

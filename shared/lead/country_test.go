@@ -46,11 +46,11 @@ func TestCountryCode(t *testing.T) {
 // golang.org/x/text: 249 official codes plus XK, each alpha-3 right, each
 // CLDR English name recognised, every phone-plan region present.
 func TestCountryTable(t *testing.T) {
-	if len(countryKeyConflicts) > 0 {
-		t.Errorf("country keys claimed by two codes: %v", countryKeyConflicts)
+	if _, conflicts := countryIndex(); len(conflicts) > 0 {
+		t.Errorf("country keys claimed by two codes: %v", conflicts)
 	}
-	if len(stateKeyConflicts) > 0 {
-		t.Errorf("state keys claimed by two codes: %v", stateKeyConflicts)
+	if _, conflicts := stateIndex(); len(conflicts) > 0 {
+		t.Errorf("state keys claimed by two codes: %v", conflicts)
 	}
 	seen := map[string]bool{}
 	names := display.English.Regions()

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -150,22 +151,21 @@ func Default(compile scoring.Compiler) (*Config, error) {
 
 func parse(name string, data []byte, fsys fs.FS, compile scoring.Compiler) (*Config, error) {
 	file := filepath.Base(name)
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		ix := newIndex(file, data, nil)
-		ix.decodeError(err)
-		return nil, ix.errs
-	}
-	ix := newIndex(file, data, &root)
-	if len(root.Content) == 0 {
-		ix.errs = append(ix.errs, Error{File: file, Line: 1, Message: "empty config"})
-		return nil, ix.errs
-	}
+	ix := newIndex(file, data)
 	var raw rawConfig
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&raw); err != nil {
+	var typeErr *yaml.TypeError
+	switch err := dec.Decode(&raw); {
+	case errors.Is(err, io.EOF):
+		ix.errs = append(ix.errs, Error{File: file, Line: 1, Message: "empty config"})
+		return nil, ix.errs
+	case errors.As(err, &typeErr):
+		// Values of the wrong type decode as zero; the rest is still checked.
 		ix.decodeError(err)
+	case err != nil:
+		ix.decodeError(err) // a syntax error: nothing to check
+		return nil, ix.errs
 	}
 	decoded := len(ix.errs)
 	c := &Config{File: file, FS: fsys}

@@ -118,7 +118,10 @@ var envNameRe = lazyRegexp(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // present one is checked whole, URL or not, so an example mapping cannot
 // rot before it is switched on.
 func (b *builder) crm() {
-	r := b.raw.CRM
+	var r rawCRM
+	if b.raw.CRM != nil {
+		r = *b.raw.CRM
+	}
 	c := CRM{System: r.System, URL: r.URL, SecretEnv: r.SecretEnv, Secret: r.Secret, Timeout: r.Timeout.D(), Attempts: r.Attempts, Fields: r.Fields, Owners: r.Owners}
 	if c.Timeout == 0 {
 		c.Timeout = DefaultCRMTimeout
@@ -127,7 +130,7 @@ func (b *builder) crm() {
 		c.Attempts = DefaultCRMAttempts
 	}
 	defer func() { b.c.CRM = c }()
-	if _, present := b.ix.lines["crm"]; !present {
+	if b.raw.CRM == nil {
 		return
 	}
 	sys, ok := crmSystems[r.System]

@@ -41,9 +41,13 @@ func (es Errors) Error() string {
 }
 
 // index maps config paths ("scoring.rules[3].when") to lines and knows the
-// named items that contain them, so every error can say where and what.
+// named items that contain them, so every error can say where and what. It
+// parses the file into nodes only when the first error needs a position: a
+// valid config (every function's cold start) is decoded once.
 type index struct {
 	file   string
+	data   []byte
+	built  bool
 	src    []string // the file's lines, to place errors inside folded text
 	lines  map[string]int
 	nodes  map[string]*yaml.Node // path → value node
@@ -78,12 +82,24 @@ var labelled = []struct {
 	{lazyRegexp(`^[a-z_]+$`), "", ""}, // a top-level section names itself
 }
 
-func newIndex(file string, data []byte, root *yaml.Node) *index {
-	ix := &index{file: file, src: strings.Split(string(data), "\n"), lines: map[string]int{}, nodes: map[string]*yaml.Node{}, labels: map[string]string{}}
-	if root != nil && root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+func newIndex(file string, data []byte) *index {
+	return &index{file: file, data: data}
+}
+
+// build parses the file into nodes and walks them, once. A file that does
+// not parse leaves the index empty: its errors come from the decoder, with
+// their lines.
+func (ix *index) build() {
+	if ix.built {
+		return
+	}
+	ix.built = true
+	ix.src = strings.Split(string(ix.data), "\n")
+	ix.lines, ix.nodes, ix.labels = map[string]int{}, map[string]*yaml.Node{}, map[string]string{}
+	var root yaml.Node
+	if yaml.Unmarshal(ix.data, &root) == nil && root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
 		ix.walk("", root.Content[0], root.Content[0].Line, "")
 	}
-	return ix
 }
 
 // walk records each path's line, labels named items (inner ones after their
@@ -168,6 +184,7 @@ func child(n *yaml.Node, key string) *yaml.Node {
 // named item holding the path, and the message is prefixed with the rest of
 // the path inside that item.
 func (ix *index) at(path, format string, args ...any) {
+	ix.build()
 	msg := fmt.Sprintf(format, args...)
 	line, p := 0, path
 	for {
@@ -234,6 +251,7 @@ func (ix *index) exprLine(n *yaml.Node, e scoring.ExprError) int {
 // atLine records an error known only by line (a YAML decode error), named
 // after the innermost item spanning that line.
 func (ix *index) atLine(line int, msg string) {
+	ix.build()
 	var best *span
 	for i := range ix.spans {
 		s := &ix.spans[i]

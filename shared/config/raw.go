@@ -24,7 +24,7 @@ type rawConfig struct {
 	SLA         rawSLA               `yaml:"sla"`
 	Nurture     rawNurture           `yaml:"nurture"`
 	Enrichment  rawEnrichment        `yaml:"enrichment"`
-	CRM         rawCRM               `yaml:"crm"`
+	CRM         *rawCRM              `yaml:"crm"` // nil: no crm section
 	Scenarios   []rawScenario        `yaml:"scenarios"`
 }
 

@@ -3,6 +3,7 @@ package routing
 import (
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/leadflow/leadflow/shared/lead"
@@ -255,12 +256,24 @@ func (v *validator) namedAccounts(nas []NamedAccount, reps map[string]bool) {
 // knownRegions are the sales regions lead.Region returns.
 var knownRegions = map[string]bool{lead.RegionNA: true, lead.RegionLATAM: true, lead.RegionEMEA: true, lead.RegionAPAC: true}
 
+// locations caches loaded zones: reps share a handful, and each load reads
+// and parses the zone's file.
+var locations sync.Map // name → *time.Location
+
 // loadLocation loads an IANA zone; empty means UTC.
 func loadLocation(name string) (*time.Location, error) {
 	if name == "" {
 		return time.UTC, nil
 	}
-	return time.LoadLocation(name)
+	if loc, ok := locations.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	locations.Store(name, loc)
+	return loc, nil
 }
 
 func orDefault(s, def string) string {

@@ -5,7 +5,6 @@ package main
 import (
 	"github.com/leadflow/leadflow/shared/wire"
 	"github.com/leadflow/leadflow/shared/wire/httpfn"
-	"github.com/leadflow/leadflow/shared/wire/phones"
 )
 
-func main() { wire.RunLambda(httpfn.Capture, phones.E164) }
+func main() { wire.RunLambda(httpfn.Capture) }

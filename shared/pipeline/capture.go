@@ -66,7 +66,6 @@ func (s *Service) Capture(ctx context.Context, sub Submission) (CaptureResult, e
 	if err != nil {
 		return CaptureResult{}, err
 	}
-	s.formatPhone(l)
 	now := s.Clock.Now().UTC()
 	key := submissionKey(form.Name, sub, fields, now)
 	ttl := idempotencyTTL

@@ -61,8 +61,10 @@ type Service struct {
 	Mailer    Mailer
 	Enricher  Enricher // nil: leads go on unenriched
 	CRM       CRM      // nil: CRM sync acknowledges without sending
-	// Phones formats a phone number of a country (phone.E164) when a lead is
-	// captured or enriched; nil keeps phones as given.
+	// Phones formats a phone number of a country (phone.E164) at the enrich
+	// stage, the first after capture: the numbering plans it needs are
+	// large, and capture, which answers the form post, stays small and
+	// starts fast without them. nil keeps phones as given.
 	Phones  func(phone, country string) string
 	Clock   Clock
 	IDs     IDs

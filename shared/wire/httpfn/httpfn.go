@@ -24,7 +24,7 @@ type WebhookKeys struct {
 // Capture serves the public form route and the signed webhooks (LinkedIn,
 // behaviour events, CRM outcomes), verified with the keys in the webhook
 // secret the environment names.
-var Capture = wire.Function{Name: "capture", Needs: wire.NeedPhones, Handler: func(ctx context.Context, c *wire.Cloud) (any, error) {
+var Capture = wire.Function{Name: "capture", Handler: func(ctx context.Context, c *wire.Cloud) (any, error) {
 	api := routes(c, false)
 	if id := c.Getenv(awsenv.WebhookSecret); id != "" {
 		raw, err := secrets.NewFromConfig(c.AWS).Get(ctx, id)

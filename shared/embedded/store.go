@@ -90,20 +90,18 @@ func (systemClock) Now() time.Time { return time.Now() }
 func Open(path string, opts ...Option) (*Store, error) {
 	// Without a timeout, a second process on the same file would block
 	// forever on bbolt's file lock.
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
-	if err != nil {
-		return nil, &lead.Error{Code: lead.EUNAVAILABLE, Message: "open store file", Err: err}
-	}
 	// A commit costs two fsyncs: the committer commits a lone write at once
 	// and gathers everything arriving meanwhile into the next commit, so a
 	// burst of handlers shares them (bbolt's Batch window would delay a lone
 	// write and split a burst into small commits).
-	c := groupcommit.New(db)
-	s, err := New(c, opts...)
-	if err != nil {
-		c.Close()
-		_ = db.Close()
-		return nil, err
+	s, err := groupcommit.OpenFile(path, &bolt.Options{Timeout: 2 * time.Second},
+		func(c *groupcommit.Committer) (*Store, error) { return New(c, opts...) })
+	var le *lead.Error
+	switch {
+	case errors.As(err, &le):
+		return nil, err // New's own error
+	case err != nil:
+		return nil, &lead.Error{Code: lead.EUNAVAILABLE, Message: "open store file", Err: err}
 	}
 	s.owned = true
 	return s, nil

@@ -153,15 +153,9 @@ func bucket(tx *bolt.Tx, name []byte) *bolt.Bucket { return tx.Bucket(root).Buck
 // opened (another process holding it makes Open fail after a second) or
 // holds undecodable data.
 func Open(path string, opts Options) (*Bus, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType, NoSync: opts.NoSync})
+	b, err := groupcommit.OpenFile(path, &bolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType, NoSync: opts.NoSync},
+		func(c *groupcommit.Committer) (*Bus, error) { return New(c, opts) })
 	if err != nil {
-		return nil, fmt.Errorf("open bus %s: %w", path, err)
-	}
-	c := groupcommit.New(db)
-	b, err := New(c, opts)
-	if err != nil {
-		c.Close()
-		db.Close()
 		return nil, fmt.Errorf("open bus %s: %w", path, err)
 	}
 	b.owned = true

@@ -182,15 +182,9 @@ type Timers struct {
 // process holding it makes Open fail after a second) or holds undecodable
 // data.
 func Open(path string, clock pipeline.Clock, opts ...Option) (*Timers, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+	t, err := groupcommit.OpenFile(path, &bolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType},
+		func(c *groupcommit.Committer) (*Timers, error) { return New(c, clock, opts...) })
 	if err != nil {
-		return nil, fmt.Errorf("open timers %s: %w", path, err)
-	}
-	c := groupcommit.New(db)
-	t, err := New(c, clock, opts...)
-	if err != nil {
-		c.Close()
-		db.Close()
 		return nil, fmt.Errorf("open timers %s: %w", path, err)
 	}
 	t.owned = true

@@ -92,15 +92,8 @@ func bucket(tx *bolt.Tx, name []byte) *bolt.Bucket { return tx.Bucket(root).Buck
 // error if the file cannot be opened (another process holding it makes Open
 // fail after a second).
 func Open(path string) (*Outbox, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+	o, err := groupcommit.OpenFile(path, &bolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType}, New)
 	if err != nil {
-		return nil, fmt.Errorf("open outbox %s: %w", path, err)
-	}
-	c := groupcommit.New(db)
-	o, err := New(c)
-	if err != nil {
-		c.Close()
-		db.Close()
 		return nil, fmt.Errorf("open outbox %s: %w", path, err)
 	}
 	o.owned = true

@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"math"
 	"reflect"
@@ -231,16 +232,16 @@ func compareNumbers(a, b val) (int, bool) {
 		// Exact comparison of a large int with a double: compare in the
 		// integer domain when the double is integral and in range.
 		if a.k == kInt && y == math.Trunc(y) && y >= -9.223372036854775808e18 && y < 9.223372036854775808e18 {
-			return cmpInt(a.i, int64(y)), true
+			return cmp.Compare(a.i, int64(y)), true
 		}
 		if b.k == kInt && x == math.Trunc(x) && x >= -9.223372036854775808e18 && x < 9.223372036854775808e18 {
-			return cmpInt(int64(x), b.i), true
+			return cmp.Compare(int64(x), b.i), true
 		}
 		if a.k == kUint && y == math.Trunc(y) && y >= 0 && y < 1.8446744073709551616e19 {
-			return cmpUint(uint64(a.i), uint64(y)), true
+			return cmp.Compare(uint64(a.i), uint64(y)), true
 		}
 		if b.k == kUint && x == math.Trunc(x) && x >= 0 && x < 1.8446744073709551616e19 {
-			return cmpUint(uint64(x), uint64(b.i)), true
+			return cmp.Compare(uint64(x), uint64(b.i)), true
 		}
 		switch {
 		case x < y:
@@ -250,19 +251,19 @@ func compareNumbers(a, b val) (int, bool) {
 		}
 		return 0, true
 	case a.k == kInt && b.k == kInt:
-		return cmpInt(a.i, b.i), true
+		return cmp.Compare(a.i, b.i), true
 	case a.k == kUint && b.k == kUint:
-		return cmpUint(uint64(a.i), uint64(b.i)), true
+		return cmp.Compare(uint64(a.i), uint64(b.i)), true
 	case a.k == kInt: // int vs uint
 		if a.i < 0 {
 			return -1, true
 		}
-		return cmpUint(uint64(a.i), uint64(b.i)), true
+		return cmp.Compare(uint64(a.i), uint64(b.i)), true
 	default: // uint vs int
 		if b.i < 0 {
 			return 1, true
 		}
-		return cmpUint(uint64(a.i), uint64(b.i)), true
+		return cmp.Compare(uint64(a.i), uint64(b.i)), true
 	}
 }
 
@@ -276,26 +277,6 @@ func toFloat(v val) float64 {
 	return v.f
 }
 
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // compare orders two values of an ordered type; ok is false when they do
 // not compare (different types, NaN).
 func compare(a, b val) (int, bool) {
@@ -307,7 +288,7 @@ func compare(a, b val) (int, bool) {
 	}
 	switch a.k {
 	case kBool, kDuration:
-		return cmpInt(a.i, b.i), true
+		return cmp.Compare(a.i, b.i), true
 	case kString:
 		return strings.Compare(a.s, b.s), true
 	case kBytes:

@@ -119,3 +119,23 @@ func (c *Committer) commit(batch []request) {
 		r.err <- c.db.Update(r.fn)
 	}
 }
+
+// OpenFile opens (creating if needed) the bbolt file at path with opts, gives
+// it a committer of its own and builds an adapter over it with build: the
+// adapter's Open when it does not share a file. When build fails, the
+// committer and the file are closed. Returns the open or build error.
+func OpenFile[T any](path string, opts *bolt.Options, build func(*Committer) (T, error)) (T, error) {
+	var zero T
+	db, err := bolt.Open(path, 0o600, opts)
+	if err != nil {
+		return zero, err
+	}
+	c := New(db)
+	a, err := build(c)
+	if err != nil {
+		c.Close()
+		_ = db.Close()
+		return zero, err
+	}
+	return a, nil
+}

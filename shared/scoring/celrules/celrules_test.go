@@ -164,15 +164,7 @@ func TestEngineAgreesWithCEL(t *testing.T) {
 			if errs != nil {
 				t.Fatalf("compile: %v", errs)
 			}
-			for i, in := range leads() {
-				if tc.scope == scoring.ScopeLead {
-					compare(t, i, tc.src, tc.scope, in.l, in.a, in.acts, nil, x)
-					continue
-				}
-				for j := range in.acts {
-					compare(t, i, tc.src, tc.scope, in.l, in.a, nil, &in.acts[j], x)
-				}
-			}
+			compareOnLeads(t, tc.src, tc.scope, x)
 		})
 	}
 }
@@ -192,15 +184,7 @@ func TestDefaultConfigAgreesWithCEL(t *testing.T) {
 		if errs != nil {
 			t.Fatal(errs)
 		}
-		for i, in := range leads() {
-			if e.Scope == scoring.ScopeLead {
-				compare(t, i, e.Source, e.Scope, in.l, in.a, in.acts, nil, x)
-				continue
-			}
-			for j := range in.acts {
-				compare(t, i, e.Source, e.Scope, in.l, in.a, nil, &in.acts[j], x)
-			}
-		}
+		compareOnLeads(t, e.Source, e.Scope, x)
 	}
 }
 
@@ -266,6 +250,21 @@ func FuzzEngineAgreesWithCEL(f *testing.F) {
 		acts := []lead.Activity{{ID: "a", Type: lead.ActivityPageView, URL: title, OccurredAt: now.Add(-time.Hour), Properties: map[string]string{"k": extra}}}
 		compare(t, 0, src, scoring.ScopeLead, l, &lead.Account{Industry: title, Tech: []string{extra}}, acts, nil, x)
 	})
+}
+
+// compareOnLeads compares both evaluators on every input of leads(): a lead
+// condition once per lead, an activity predicate on each of its activities.
+func compareOnLeads(t *testing.T, src string, scope scoring.Scope, x *scoring.Expr) {
+	t.Helper()
+	for i, in := range leads() {
+		if scope == scoring.ScopeLead {
+			compare(t, i, src, scope, in.l, in.a, in.acts, nil, x)
+			continue
+		}
+		for j := range in.acts {
+			compare(t, i, src, scope, in.l, in.a, nil, &in.acts[j], x)
+		}
+	}
 }
 
 // compare evaluates src with cel-go and x with the engine on one input.

@@ -14,12 +14,12 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/leadflow/leadflow/internal/moto"
 	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -33,6 +33,7 @@ import (
 
 	"github.com/leadflow/leadflow/infra/cloudbox"
 	"github.com/leadflow/leadflow/infra/stack"
+	"github.com/leadflow/leadflow/internal/moto"
 )
 
 // Targets of SPEC's small-binary requirement, as the issue states them.
@@ -97,11 +98,15 @@ func run(ctx context.Context, emulator string, nLeads, nColds int) error {
 		sizes[n] = fi.Size()
 	}
 	reference := filepath.Join(tmp, "bundles", names[0], "bootstrap")
-	hostDir, err := hostBuild(ctx, root, reference, filepath.Join(tmp, "host"), names, true)
+	pkgs := []string{floorPkg}
+	for _, n := range names {
+		pkgs = append(pkgs, "functions/"+n)
+	}
+	hostDir, err := hostBuild(ctx, root, reference, filepath.Join(tmp, "host"), pkgs, true)
 	if err != nil {
 		return err
 	}
-	symDir, err := hostBuild(ctx, root, reference, filepath.Join(tmp, "symbols"), names[:1], false)
+	symDir, err := hostBuild(ctx, root, reference, filepath.Join(tmp, "symbols"), pkgs[1:2], false)
 	if err != nil {
 		return err
 	}
@@ -165,6 +170,21 @@ func run(ctx context.Context, emulator string, nLeads, nColds int) error {
 			inits[n] = append(inits[n], rep.init)
 			initWork[n] = append(initWork[n], max(0, rep.init-rep.initAWS))
 		}
+	}
+
+	// The floor: the same measurement of a function that does nothing.
+	var floor []time.Duration
+	for range nColds {
+		r, err := startRIE(ctx, emulator, filepath.Join(hostDir, path.Base(floorPkg)), tmp, envOf(names[0]), count.waitedSoFar)
+		if err != nil {
+			return err
+		}
+		_, rep, callErr := r.call(ctx, []byte("{}"))
+		r.stop()
+		if rep.init == 0 {
+			return fmt.Errorf("floor: no init measured: %v", callErr)
+		}
+		floor = append(floor, rep.init)
 	}
 
 	fmt.Printf("== warm: %d leads, one at a time, each from capture to routed, owner notified and contacted\n", nLeads)
@@ -255,6 +275,8 @@ func run(ctx context.Context, emulator string, nLeads, nColds int) error {
 	fmt.Printf("lambda bootstrap size: max %.1f MB (linux/arm64, stripped; target ≤ %d MB)\n", mb(maxSize), targetSizeMB)
 	fmt.Printf("lambda cold init: p50 %s, max %s over %d starts, p50 %s without AWS calls (linux/%s under aws-lambda-rie; target ≤ %d ms)\n",
 		ms(pct(allInits, 50)), ms(pct(allInits, 100)), len(allInits), ms(pct(allWork, 50)), hostArch(), targetInitMS)
+	fmt.Printf("lambda cold init floor: p50 %s for a Go function that does nothing, measured the same way: the emulator's and a bare runtime's share of the figures above\n",
+		ms(pct(floor, 50)))
 	fmt.Printf("lambda cost per 1,000 leads: $%.4f (%s)\n", total, pricesAsOf)
 	return nil
 }
@@ -286,6 +308,9 @@ func driveLead(ctx context.Context, d *cloudbox.Driver, i int) error {
 	}
 	return nil
 }
+
+// floorPkg is the function that does nothing, whose init is the floor.
+const floorPkg = "cmd/lambdabench/floor"
 
 // probe is the cheapest valid event of each kind, for cold starts: the
 // init is what is measured.

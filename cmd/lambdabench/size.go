@@ -16,15 +16,16 @@ import (
 	"strings"
 )
 
-// hostBuild builds the named functions for this machine's architecture
+// hostBuild builds the main packages pkgs (module-relative directories) for
+// this machine's architecture
 // with the build settings of reference (a bootstrap that
 // stack.BuildFunctions made), so the emulator runs the same program Lambda
 // would: tags, -trimpath and CGO_ENABLED as its build info records them,
 // and, since -trimpath keeps -ldflags out of the build info, -s and -w when
 // it has no symbol table and no DWARF. With strip false, those are left
 // out, keeping the symbols for sizing. Returns the directory holding one
-// binary per name.
-func hostBuild(ctx context.Context, moduleDir, reference, out string, names []string, strip bool) (string, error) {
+// binary per package, named after its last path element.
+func hostBuild(ctx context.Context, moduleDir, reference, out string, pkgs []string, strip bool) (string, error) {
 	info, err := buildinfo.ReadFile(reference)
 	if err != nil {
 		return "", fmt.Errorf("read build settings of %s: %w", reference, err)
@@ -56,8 +57,8 @@ func hostBuild(ctx context.Context, moduleDir, reference, out string, names []st
 		return "", err
 	}
 	args = append(args, "-o", out+string(filepath.Separator))
-	for _, n := range names {
-		args = append(args, "./functions/"+n)
+	for _, p := range pkgs {
+		args = append(args, "./"+p)
 	}
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir, cmd.Env = moduleDir, env

@@ -365,6 +365,7 @@ func (x *Expr) eval(f *frame) (bool, error) {
 var (
 	emptyLead    = &lead.Lead{}
 	emptyAccount = &lead.Account{}
+	noActivity   = errorf("no activity")
 )
 
 // bind sets the root variables; values are read from the lead's structs
@@ -383,7 +384,7 @@ func (f *frame) bind(l *lead.Lead, acc *lead.Account, acts []lead.Activity, now 
 	f.slots[slotAccount] = val{k: kObject, x: reflect.ValueOf(acc).Elem()}
 	f.slots[slotActivities] = val{k: kList, x: reflectList{reflect.ValueOf(acts)}}
 	f.slots[slotNow] = val{k: kTimestamp, t: now}
-	f.slots[slotActivity] = errorf("no activity")
+	f.slots[slotActivity] = noActivity
 }
 
 func (f *frame) setActivity(act *lead.Activity) {

@@ -99,9 +99,11 @@ const (
 // evalFn evaluates one node against a frame.
 type evalFn func(f *frame) val
 
-// frame holds the variables of one evaluation.
+// frame holds the variables of one evaluation and the arguments of the
+// calls in progress.
 type frame struct {
 	slots []val
+	stack []val
 }
 
 // scopeVar is a variable visible while compiling: its slot and static type
@@ -171,6 +173,15 @@ func (c *compiler) compile(n *Node) (evalFn, reflect.Type, error) {
 		if err != nil {
 			return nil, nil, err
 		}
+		if constant(n.Args) {
+			// A list of literals (the `x in ['a', 'b']` of most rules) is
+			// built once.
+			out := make(listVal, len(elems))
+			for i, e := range elems {
+				out[i] = e(nil)
+			}
+			return func(*frame) val { return val{k: kList, x: out} }, nil, nil
+		}
 		return func(f *frame) val {
 			out := make(listVal, len(elems))
 			for i, e := range elems {
@@ -186,6 +197,16 @@ func (c *compiler) compile(n *Node) (evalFn, reflect.Type, error) {
 		return c.comprehension(n)
 	}
 	return nil, nil, fmt.Errorf("unknown node kind %q", n.Kind)
+}
+
+// constant reports whether every node is a literal.
+func constant(nodes []*Node) bool {
+	for _, n := range nodes {
+		if n.Kind != NodeLit {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *compiler) all(nodes []*Node) ([]evalFn, error) {
@@ -482,38 +503,24 @@ func (c *compiler) call(n *Node) (evalFn, reflect.Type, error) {
 
 // strict evaluates every argument and returns the first error among them
 // before calling fn: CEL functions other than the logical operators are
-// strict.
+// strict. The arguments go on the frame's stack, so a call allocates
+// nothing: nested calls finish before this one pushes, and functions do not
+// keep their argument slice.
 func strict(fn func(args []val) val, fns []evalFn) evalFn {
-	switch len(fns) {
-	case 1:
-		a := fns[0]
-		return func(f *frame) val {
+	return func(f *frame) val {
+		base := len(f.stack)
+		for _, a := range fns {
 			x := a(f)
 			if x.k == kError {
+				f.stack = f.stack[:base]
 				return x
 			}
-			return fn([]val{x})
+			f.stack = append(f.stack, x)
 		}
-	case 2:
-		a, b := fns[0], fns[1]
-		return func(f *frame) val {
-			args := [2]val{a(f), b(f)}
-			for _, x := range args {
-				if x.k == kError {
-					return x
-				}
-			}
-			return fn(args[:])
-		}
-	}
-	return func(f *frame) val {
-		args := make([]val, len(fns))
-		for i, a := range fns {
-			if args[i] = a(f); args[i].k == kError {
-				return args[i]
-			}
-		}
-		return fn(args)
+		r := fn(f.stack[base:])
+		clear(f.stack[base:])
+		f.stack = f.stack[:base]
+		return r
 	}
 }
 

@@ -1,14 +1,12 @@
 package stack
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 
 	"github.com/leadflow/leadflow/shared/config"
-	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/scoring/celrules"
 )
 
@@ -29,20 +27,15 @@ type AppOptions struct {
 }
 
 // AddLeadflow is what `cdk synth` runs: it validates the config file, builds
-// every function with it and its rules compiled by the CEL checker (the
-// functions load them without linking CEL), adds the leadflow stack with id
+// every function with it and its compiled form (the functions load it
+// without linking a YAML parser or CEL), adds the leadflow stack with id
 // to app and applies the cdk-nag checks. A config that does not validate (a bad CEL rule, an
 // unknown field) returns config.Errors, each naming file, line and rule, and
 // nothing is built; a failing build returns the compiler's output.
 func AddLeadflow(ctx context.Context, app awscdk.App, id string, o AppOptions) (awscdk.Stack, error) {
-	var rules scoring.Compiled
-	cfg, err := config.Load(o.ConfigFile, rules.Record(celrules.Compile))
+	cfg, compiled, err := config.Compile(o.ConfigFile, celrules.Compile)
 	if err != nil {
 		return nil, fmt.Errorf("invalid config:\n%w", err)
-	}
-	var compiled bytes.Buffer
-	if _, err := rules.WriteTo(&compiled); err != nil {
-		return nil, fmt.Errorf("write compiled rules: %w", err)
 	}
 	var deps, secrets []string
 	for _, p := range cfg.Enrichment.Providers {
@@ -54,12 +47,12 @@ func AddLeadflow(ctx context.Context, app awscdk.App, id string, o AppOptions) (
 		}
 	}
 	bundles, err := BuildFunctions(ctx, BuildOptions{
-		ModuleDir:     o.ModuleDir,
-		Names:         FunctionNames(),
-		OutDir:        o.BuildDir,
-		ConfigFile:    o.ConfigFile,
-		ConfigDeps:    deps,
-		CompiledRules: compiled.Bytes(),
+		ModuleDir:      o.ModuleDir,
+		Names:          FunctionNames(),
+		OutDir:         o.BuildDir,
+		ConfigFile:     o.ConfigFile,
+		ConfigDeps:     deps,
+		CompiledConfig: compiled,
 	})
 	if err != nil {
 		return nil, err

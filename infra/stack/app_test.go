@@ -101,7 +101,7 @@ func TestBuildFunctions(t *testing.T) {
 	copyFileBytes(t, filepath.Join(dir, "cfg", "data", "companies.csv"), "domain\n")
 	bundles, err := stack.BuildFunctions(context.Background(), stack.BuildOptions{
 		ModuleDir: filepath.Join(dir, "mod"), Names: names, OutDir: filepath.Join(dir, "out"),
-		ConfigFile: cfgFile, ConfigDeps: []string{"data/companies.csv"}, CompiledRules: []byte(`{"exprs":[]}`),
+		ConfigFile: cfgFile, ConfigDeps: []string{"data/companies.csv"}, CompiledConfig: []byte(`{"Config":{}}`),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +120,7 @@ func TestBuildFunctions(t *testing.T) {
 			if f.Section(".symtab") != nil {
 				t.Errorf("bootstrap is not stripped")
 			}
-			for rel, want := range map[string]string{stack.ConfigFileName: "version: test\n", "data/companies.csv": "domain\n", wire.CompiledRulesFile: `{"exprs":[]}`} {
+			for rel, want := range map[string]string{stack.ConfigFileName: "version: test\n", "data/companies.csv": "domain\n", wire.CompiledConfigFile: `{"Config":{}}`} {
 				got, err := os.ReadFile(filepath.Join(b, rel))
 				if err != nil || string(got) != want {
 					t.Errorf("%s = %q, %v; want %q", rel, got, err, want)

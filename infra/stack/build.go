@@ -23,15 +23,14 @@ type BuildOptions struct {
 	// Names are the functions to build (see FunctionNames).
 	Names []string
 	// OutDir receives one directory per function: OutDir/<name>/bootstrap
-	// OutDir/<name>/leadflow.yaml and its compiled rules.
+	// OutDir/<name>/leadflow.yaml and its compiled form.
 	OutDir string
 	// ConfigFile is copied into every bundle as ConfigFileName.
 	ConfigFile string
-	// CompiledRules, the config's rule expressions compiled by the checker
-	// (scoring.Compiled), are written into every bundle as
-	// wire.CompiledRulesFile: the functions load them instead of linking
-	// the CEL compiler.
-	CompiledRules []byte
+	// CompiledConfig, the config's compiled form (config.Compile), is
+	// written into every bundle as wire.CompiledConfigFile: the functions
+	// load it instead of linking a YAML parser and the CEL checker.
+	CompiledConfig []byte
 	// ConfigDeps are files the config names by paths relative to its
 	// directory (enrichment datasets); each is copied to the same relative
 	// path in every bundle, so the config loads there as it does here.
@@ -55,7 +54,7 @@ func BuildFunctions(ctx context.Context, o BuildOptions) (map[string]string, err
 	if goCmd == "" {
 		goCmd = "go"
 	}
-	files := map[string][]byte{ConfigFileName: nil, wire.CompiledRulesFile: o.CompiledRules}
+	files := map[string][]byte{ConfigFileName: nil, wire.CompiledConfigFile: o.CompiledConfig}
 	var err error
 	if files[ConfigFileName], err = os.ReadFile(o.ConfigFile); err != nil {
 		return nil, fmt.Errorf("build functions: read config: %w", err)

@@ -8,6 +8,7 @@ package config
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -150,6 +151,12 @@ func Default(compile scoring.Compiler) (*Config, error) {
 }
 
 func parse(name string, data []byte, fsys fs.FS, compile scoring.Compiler) (*Config, error) {
+	c, _, err := parseRaw(name, data, fsys, compile)
+	return c, err
+}
+
+// parseRaw is parse that also returns the decoded file.
+func parseRaw(name string, data []byte, fsys fs.FS, compile scoring.Compiler) (*Config, *rawConfig, error) {
 	file := filepath.Base(name)
 	ix := newIndex(file, data)
 	var raw rawConfig
@@ -159,17 +166,24 @@ func parse(name string, data []byte, fsys fs.FS, compile scoring.Compiler) (*Con
 	switch err := dec.Decode(&raw); {
 	case errors.Is(err, io.EOF):
 		ix.errs = append(ix.errs, Error{File: file, Line: 1, Message: "empty config"})
-		return nil, ix.errs
+		return nil, nil, ix.errs
 	case errors.As(err, &typeErr):
 		// Values of the wrong type decode as zero; the rest is still checked.
 		ix.decodeError(err)
 	case err != nil:
 		ix.decodeError(err) // a syntax error: nothing to check
-		return nil, ix.errs
+		return nil, nil, ix.errs
 	}
+	c, err := assemble(ix, &raw, fsys, compile)
+	return c, &raw, err
+}
+
+// assemble checks a decoded file and compiles its engines; errors are
+// recorded in ix, after those it already holds (the decoder's).
+func assemble(ix *index, raw *rawConfig, fsys fs.FS, compile scoring.Compiler) (*Config, error) {
 	decoded := len(ix.errs)
-	c := &Config{File: file, FS: fsys}
-	b := builder{ix: ix, c: c, raw: &raw, compile: compile}
+	c := &Config{File: ix.file, FS: fsys}
+	b := builder{ix: ix, c: c, raw: raw, compile: compile}
 	b.build()
 	ix.dropEchoes(decoded)
 	if len(ix.errs) > 0 {
@@ -177,6 +191,55 @@ func parse(name string, data []byte, fsys fs.FS, compile scoring.Compiler) (*Con
 		return nil, ix.errs
 	}
 	return c, nil
+}
+
+// compiledForm is what Compile writes: the file as decoded and its rules
+// as checked.
+type compiledForm struct {
+	File   string
+	Config *rawConfig
+	Rules  *scoring.Compiled
+}
+
+// Compile loads and validates the config file at path as Load does, and
+// also returns its compiled form: the file as decoded and its rule
+// expressions as compile checked them. LoadCompiled builds the same Config
+// from that form without a YAML parser or a rule checker — what `cdk synth`
+// ships to the functions, which then start faster and link neither.
+// Returns Load's errors.
+func Compile(path string, compile scoring.Compiler) (*Config, []byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load config: %w", err)
+	}
+	var rules scoring.Compiled
+	c, raw, err := parseRaw(path, data, os.DirFS(filepath.Dir(path)), rules.Record(compile))
+	if err != nil {
+		return nil, nil, err
+	}
+	form, err := json.Marshal(compiledForm{File: c.File, Config: raw, Rules: &rules})
+	if err != nil {
+		return nil, nil, fmt.Errorf("compile config: %w", err)
+	}
+	return c, form, nil
+}
+
+// LoadCompiled builds the Config from the compiled form Compile wrote at
+// path; the config's relative paths (datasets) resolve against path's
+// directory. Returns EUNAVAILABLE when the file cannot be read or decoded,
+// or Errors (without lines) if it does not build — a form written by
+// another version of leadflow, say.
+func LoadCompiled(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, lead.Errorf(lead.EUNAVAILABLE, "load compiled config: %v", err)
+	}
+	var form compiledForm
+	if err := json.Unmarshal(data, &form); err != nil || form.Config == nil || form.Rules == nil {
+		return nil, lead.Errorf(lead.EUNAVAILABLE, "load compiled config %s: not a compiled config (%v)", path, err)
+	}
+	ix := &index{file: form.File}
+	return assemble(ix, form.Config, os.DirFS(filepath.Dir(path)), form.Rules.Compiler())
 }
 
 // builder turns the decoded file into a Config, recording problems.

@@ -45,8 +45,12 @@ func (es Errors) Error() string {
 // parses the file into nodes only when the first error needs a position: a
 // valid config (every function's cold start) is decoded once.
 type index struct {
-	file   string
-	data   []byte
+	file string
+	data []byte
+	// parse reads data into nodes; nil for a config loaded from its
+	// compiled form, which has no source to point into (it validated when
+	// it was compiled).
+	parse  func(data []byte, root any) error
 	built  bool
 	src    []string // the file's lines, to place errors inside folded text
 	lines  map[string]int
@@ -83,7 +87,7 @@ var labelled = []struct {
 }
 
 func newIndex(file string, data []byte) *index {
-	return &index{file: file, data: data}
+	return &index{file: file, data: data, parse: yaml.Unmarshal}
 }
 
 // build parses the file into nodes and walks them, once. A file that does
@@ -97,7 +101,7 @@ func (ix *index) build() {
 	ix.src = strings.Split(string(ix.data), "\n")
 	ix.lines, ix.nodes, ix.labels = map[string]int{}, map[string]*yaml.Node{}, map[string]string{}
 	var root yaml.Node
-	if yaml.Unmarshal(ix.data, &root) == nil && root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+	if ix.parse != nil && ix.parse(ix.data, &root) == nil && root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
 		ix.walk("", root.Content[0], root.Content[0].Line, "")
 	}
 }

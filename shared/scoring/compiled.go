@@ -1,9 +1,6 @@
 package scoring
 
 import (
-	"encoding/json"
-	"fmt"
-	"io"
 	"slices"
 	"sync"
 )
@@ -24,7 +21,7 @@ type CompiledExpr struct {
 }
 
 // Record returns a Compiler that compiles with c and keeps every
-// expression that compiles, for WriteTo.
+// expression that compiles.
 func (cs *Compiled) Record(c Compiler) Compiler {
 	return func(src string, scope Scope) (*Expr, []ExprError) {
 		x, errs := c(src, scope)
@@ -37,27 +34,6 @@ func (cs *Compiled) Record(c Compiler) Compiler {
 		}
 		return x, errs
 	}
-}
-
-// WriteTo writes the recorded expressions as JSON.
-func (cs *Compiled) WriteTo(w io.Writer) (int64, error) {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	data, err := json.Marshal(cs)
-	if err != nil {
-		return 0, err
-	}
-	n, err := w.Write(data)
-	return int64(n), err
-}
-
-// ReadCompiled reads expressions written by WriteTo.
-func ReadCompiled(r io.Reader) (*Compiled, error) {
-	var cs Compiled
-	if err := json.NewDecoder(r).Decode(&cs); err != nil {
-		return nil, fmt.Errorf("read compiled rules: %w", err)
-	}
-	return &cs, nil
 }
 
 // Compiler serves the recorded expressions. An expression that was not

@@ -21,7 +21,6 @@ import (
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/metrics"
 	"github.com/leadflow/leadflow/shared/pipeline"
-	"github.com/leadflow/leadflow/shared/scoring"
 )
 
 // wallClock is the production clock.
@@ -40,16 +39,15 @@ type Cloud struct {
 	Getenv  func(string) string
 }
 
-// CompiledRulesFile is the name, beside the config file, of the rule
-// expressions compiled at synth (scoring.Compiled): functions load them
-// instead of linking the CEL checker.
-const CompiledRulesFile = "leadflow.rules.json"
+// CompiledConfigFile is the name, beside the config file, of its compiled
+// form (config.Compile, run by cdk synth): functions load it instead of
+// linking a YAML parser and the CEL checker.
+const CompiledConfigFile = "leadflow.compiled.json"
 
-// NewCloud loads the config shipped beside the binary with its compiled
-// rules and wires the DynamoDB store and the EventBridge publisher from the
+// NewCloud loads the compiled config shipped beside the binary and wires the DynamoDB store and the EventBridge publisher from the
 // environment; every other port answers EUNAVAILABLE until an Option wires
 // it. Returns the config's errors (file, line, rule) or EUNAVAILABLE when
-// AWS settings or the compiled rules are missing.
+// AWS settings or the compiled config are missing.
 func NewCloud(ctx context.Context, getenv func(string) string) (*Cloud, error) {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	path := getenv(awsenv.Config)
@@ -59,11 +57,7 @@ func NewCloud(ctx context.Context, getenv func(string) string) (*Cloud, error) {
 	if !filepath.IsAbs(path) && getenv("LAMBDA_TASK_ROOT") != "" {
 		path = filepath.Join(getenv("LAMBDA_TASK_ROOT"), path)
 	}
-	compiled, err := loadCompiledRules(filepath.Join(filepath.Dir(path), CompiledRulesFile))
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := config.Load(path, compiled.Compiler())
+	cfg, err := config.LoadCompiled(filepath.Join(filepath.Dir(path), CompiledConfigFile))
 	if err != nil {
 		return nil, err
 	}
@@ -90,15 +84,6 @@ func NewCloud(ctx context.Context, getenv func(string) string) (*Cloud, error) {
 		Metrics:   &metrics.EMF{W: os.Stdout},
 	}
 	return &Cloud{Config: cfg, AWS: awsCfg, Service: svc, Log: log, Getenv: getenv}, nil
-}
-
-func loadCompiledRules(path string) (*scoring.Compiled, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, lead.Errorf(lead.EUNAVAILABLE, "compiled rules: %v (cdk synth writes them beside the config)", err)
-	}
-	defer f.Close()
-	return scoring.ReadCompiled(f)
 }
 
 // unwired stands in for a port the function did not wire: a call is a

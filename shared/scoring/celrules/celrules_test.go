@@ -1,14 +1,17 @@
 package celrules_test
 
 import (
-	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"cel.dev/cel-go/common/types"
+	"github.com/google/go-cmp/cmp"
 
+	"github.com/leadflow/leadflow/internal/repotest"
 	"github.com/leadflow/leadflow/shared/config"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/scoring"
@@ -188,35 +191,50 @@ func TestDefaultConfigAgreesWithCEL(t *testing.T) {
 	}
 }
 
-// TestCompiledRoundTrip writes the default config's rules, reads them back
-// and loads the config through them: a deployed function scores exactly as
-// the checker-built model does.
+// TestCompiledRoundTrip compiles the shipped config, loads its compiled
+// form back and scores every input with both: a deployed function scores
+// exactly as the checker-built model does.
 func TestCompiledRoundTrip(t *testing.T) {
-	var rec scoring.Compiled
-	want, err := config.Default(rec.Record(celrules.Compile))
+	root := repotest.Root(t)
+	want, form, err := config.Compile(filepath.Join(root, "leadflow.yaml"), celrules.Compile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if _, err := rec.WriteTo(&buf); err != nil {
-		t.Fatal(err)
-	}
-	read, err := scoring.ReadCompiled(&buf)
+	// The form alone in a bundle, with the dataset the config names.
+	dir := t.TempDir()
+	dataset, err := os.ReadFile(filepath.Join(root, "examples", "companies.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := config.Default(read.Compiler())
+	if err := os.MkdirAll(filepath.Join(dir, "examples"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	compiled := filepath.Join(dir, "leadflow.compiled.json")
+	for path, data := range map[string][]byte{compiled: form, filepath.Join(dir, "examples", "companies.csv"): dataset} {
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := config.LoadCompiled(compiled)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, in := range leads() {
 		w, g := want.Scoring.Score(in.l, in.a, in.acts, now), got.Scoring.Score(in.l, in.a, in.acts, now)
 		if fmt.Sprint(w) != fmt.Sprint(g) {
-			t.Errorf("input %d: compiled rules score %+v, checker-built %+v", i, g, w)
+			t.Errorf("input %d: compiled form scores %+v, checker-built %+v", i, g, w)
+		}
+		ow, og := want.Evaluate(in.l, in.a, in.acts, "", now), got.Evaluate(in.l, in.a, in.acts, "", now)
+		if diff := cmp.Diff(ow, og); diff != "" {
+			t.Errorf("input %d: outcome (-checker-built +compiled):\n%s", i, diff)
 		}
 	}
-	// A rule the file does not hold is an error naming the fix.
-	_, errs := read.Compiler()("lead.employees > 1", scoring.ScopeLead)
+	if diff := cmp.Diff(config.RunScenarios(want, now), config.RunScenarios(got, now)); diff != "" {
+		t.Errorf("scenarios (-checker-built +compiled):\n%s", diff)
+	}
+	// A rule the form does not hold is an error naming the fix.
+	var rec scoring.Compiled
+	_, errs := rec.Compiler()("lead.employees > 1", scoring.ScopeLead)
 	if len(errs) != 1 || !strings.Contains(errs[0].Message, "cdk synth") {
 		t.Errorf("unknown rule: %v, want an error asking to rebuild", errs)
 	}

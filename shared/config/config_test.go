@@ -315,3 +315,19 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadCompiledRefusesWhatIsNotACompiledConfig(t *testing.T) {
+	dir := t.TempDir()
+	for name, data := range map[string]string{"yaml.json": "version: x\n", "empty.json": "{}", "rules-only.json": `{"Rules":{"exprs":[]}}`} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := LoadCompiled(path); lead.ErrorCode(err) != lead.EUNAVAILABLE {
+			t.Errorf("%s: %v, want EUNAVAILABLE", name, err)
+		}
+	}
+	if _, err := LoadCompiled(filepath.Join(dir, "absent.json")); lead.ErrorCode(err) != lead.EUNAVAILABLE {
+		t.Errorf("absent file: %v, want EUNAVAILABLE", err)
+	}
+}

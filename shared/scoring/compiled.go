@@ -1,15 +1,13 @@
 package scoring
 
-import (
-	"slices"
-	"sync"
-)
+import "slices"
 
-// Compiled holds rule expressions checked earlier, in their Node form: what
-// `cdk synth` writes beside the config so a deployed function loads the
-// rules without a CEL compiler. Record collects them; Compiler serves them.
+// Compiled holds rule expressions checked earlier, in their Node form: the
+// rules of a config's compiled form (config.Compile), which a deployed
+// function loads without a CEL compiler. Record collects them; Compiler
+// serves them. Config loading compiles one rule at a time, so neither is
+// meant for concurrent use.
 type Compiled struct {
-	mu    sync.Mutex
 	Exprs []CompiledExpr `json:"exprs"`
 }
 
@@ -25,12 +23,8 @@ type CompiledExpr struct {
 func (cs *Compiled) Record(c Compiler) Compiler {
 	return func(src string, scope Scope) (*Expr, []ExprError) {
 		x, errs := c(src, scope)
-		if x != nil {
-			cs.mu.Lock()
-			if !slices.ContainsFunc(cs.Exprs, func(e CompiledExpr) bool { return e.Scope == scope && e.Source == src }) {
-				cs.Exprs = append(cs.Exprs, CompiledExpr{Scope: scope, Source: src, Node: x.Node})
-			}
-			cs.mu.Unlock()
+		if x != nil && !slices.ContainsFunc(cs.Exprs, func(e CompiledExpr) bool { return e.Scope == scope && e.Source == src }) {
+			cs.Exprs = append(cs.Exprs, CompiledExpr{Scope: scope, Source: src, Node: x.Node})
 		}
 		return x, errs
 	}
@@ -44,12 +38,10 @@ func (cs *Compiled) Compiler() Compiler {
 		scope Scope
 		src   string
 	}
-	cs.mu.Lock()
 	nodes := make(map[key]*Node, len(cs.Exprs))
 	for _, e := range cs.Exprs {
 		nodes[key{e.Scope, e.Source}] = e.Node
 	}
-	cs.mu.Unlock()
 	return func(src string, scope Scope) (*Expr, []ExprError) {
 		n, ok := nodes[key{scope, src}]
 		if !ok {

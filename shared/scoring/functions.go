@@ -81,14 +81,14 @@ func negate(a []val) val {
 	switch x := a[0]; x.k {
 	case kInt:
 		if x.i == math.MinInt64 {
-			return errorf("integer overflow")
+			return errOverflow
 		}
 		return val{k: kInt, i: -x.i}
 	case kDouble:
 		return val{k: kDouble, f: -x.f}
 	case kDuration:
 		if x.i == math.MinInt64 {
-			return errorf("integer overflow")
+			return errOverflow
 		}
 		return val{k: kDuration, i: -x.i}
 	}
@@ -117,7 +117,10 @@ func relation(name string, holds func(int) bool) func([]val) val {
 	}
 }
 
-var errOverflow = errorf("integer overflow")
+var (
+	errOverflow     = errorf("integer overflow")
+	errUintOverflow = errorf("unsigned integer overflow")
+)
 
 func add(a []val) val {
 	x, y := a[0], a[1]
@@ -127,7 +130,7 @@ func add(a []val) val {
 	case x.k == kUint && y.k == kUint:
 		s, c := bits.Add64(uint64(x.i), uint64(y.i), 0)
 		if c != 0 {
-			return errorf("unsigned integer overflow")
+			return errUintOverflow
 		}
 		return val{k: kUint, i: int64(s)}
 	case x.k == kDouble && y.k == kDouble:
@@ -160,14 +163,14 @@ func subtract(a []val) val {
 	x, y := a[0], a[1]
 	switch {
 	case x.k == kInt && y.k == kInt:
-		d := x.i - y.i
-		if (y.i < 0 && d < x.i) || (y.i > 0 && d > x.i) {
+		d, ok := subChecked(x.i, y.i)
+		if !ok {
 			return errOverflow
 		}
 		return val{k: kInt, i: d}
 	case x.k == kUint && y.k == kUint:
 		if uint64(y.i) > uint64(x.i) {
-			return errorf("unsigned integer overflow")
+			return errUintOverflow
 		}
 		return val{k: kUint, i: int64(uint64(x.i) - uint64(y.i))}
 	case x.k == kDouble && y.k == kDouble:
@@ -209,8 +212,7 @@ func intSum(a, b int64, k kind) val {
 }
 
 func timestampPlus(t time.Time, d int64) val {
-	sec := d / int64(time.Second)
-	if _, ok := subChecked(t.Unix(), -sec); !ok || sec == math.MinInt64 {
+	if _, ok := subChecked(t.Unix(), -d/int64(time.Second)); !ok {
 		return errOverflow
 	}
 	return val{k: kTimestamp, t: t.Add(time.Duration(d))}
@@ -231,7 +233,7 @@ func multiply(a []val) val {
 	case x.k == kUint && y.k == kUint:
 		hi, lo := bits.Mul64(uint64(x.i), uint64(y.i))
 		if hi != 0 {
-			return errorf("unsigned integer overflow")
+			return errUintOverflow
 		}
 		return val{k: kUint, i: int64(lo)}
 	case x.k == kDouble && y.k == kDouble:
@@ -421,12 +423,12 @@ func toUint(a []val) val {
 		return x
 	case kInt:
 		if x.i < 0 {
-			return errorf("unsigned integer overflow")
+			return errUintOverflow
 		}
 		return val{k: kUint, i: x.i}
 	case kDouble:
 		if math.IsInf(x.f, 0) || math.IsNaN(x.f) || x.f < 0 || x.f >= 1.8446744073709551616e19 {
-			return errorf("unsigned integer overflow")
+			return errUintOverflow
 		}
 		return val{k: kUint, i: int64(uint64(x.f))}
 	case kString:

@@ -2,8 +2,10 @@ package scoring
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/leadflow/leadflow/shared/lead"
@@ -76,7 +78,7 @@ const (
 	fnNe             = "_!=_"
 )
 
-// rootTypes are the static types of the variables of each scope.
+// Static types of the scopes' variables and of the values rules read.
 var (
 	leadType     = reflect.TypeFor[lead.Lead]()
 	accountType  = reflect.TypeFor[lead.Account]()
@@ -315,12 +317,7 @@ func jsonName(f reflect.StructField) string {
 	if !ok {
 		return f.Name
 	}
-	for i := 0; i < len(tag); i++ {
-		if tag[i] == ',' {
-			tag = tag[:i]
-			break
-		}
-	}
+	tag, _, _ = strings.Cut(tag, ",")
 	switch tag {
 	case "-":
 		return ""
@@ -383,10 +380,7 @@ func (c *compiler) comprehension(n *Node) (evalFn, reflect.Type, error) {
 		}
 	}
 	saved := c.vars
-	c.vars = make(map[string]scopeVar, len(saved)+2)
-	for k, v := range saved {
-		c.vars[k] = v
-	}
+	c.vars = maps.Clone(saved)
 	defer func() { c.vars = saved }()
 	iter, accu := c.slots, c.slots+1
 	c.slots += 2
@@ -408,29 +402,24 @@ func (c *compiler) comprehension(n *Node) (evalFn, reflect.Type, error) {
 	}
 	return func(f *frame) val {
 		r := rng(f)
-		f.slots[accu] = init(f)
+		var items list
 		switch r.k {
 		case kList:
-			l := r.x.(list)
-			for i := range l.size() {
-				if b := cond(f); b.k == kBool && b.i == 0 {
-					break
-				}
-				f.slots[iter] = l.at(i)
-				f.slots[accu] = step(f)
-			}
-		case kMap:
-			for _, k := range r.x.(mapVal).keyList() {
-				if b := cond(f); b.k == kBool && b.i == 0 {
-					break
-				}
-				f.slots[iter] = k
-				f.slots[accu] = step(f)
-			}
+			items = r.x.(list)
+		case kMap: // a map iterates over its keys
+			items = listVal(r.x.(mapVal).keyList())
 		case kError:
 			return r
 		default:
 			return errorf("cannot iterate over %s", r.k)
+		}
+		f.slots[accu] = init(f)
+		for i := range items.size() {
+			if b := cond(f); b.k == kBool && b.i == 0 {
+				break
+			}
+			f.slots[iter] = items.at(i)
+			f.slots[accu] = step(f)
 		}
 		return result(f)
 	}, nil, nil
@@ -484,14 +473,12 @@ func (c *compiler) call(n *Node) (evalFn, reflect.Type, error) {
 			if err != nil {
 				return nil, nil, fmt.Errorf("matches: %w", err)
 			}
-			s := fns[0]
-			return func(f *frame) val {
-				v := s(f)
-				if v.k != kString {
-					return strictOr(v, noOverload("matches", v))
+			return strict(func(a []val) val {
+				if a[0].k != kString {
+					return noOverload("matches", a[0])
 				}
-				return boolVal(re.MatchString(v.s))
-			}, nil, nil
+				return boolVal(re.MatchString(a[0].s))
+			}, fns[:1]), nil, nil
 		}
 	}
 	impl, ok := functions[n.Name]
@@ -509,19 +496,24 @@ func (c *compiler) call(n *Node) (evalFn, reflect.Type, error) {
 func strict(fn func(args []val) val, fns []evalFn) evalFn {
 	return func(f *frame) val {
 		base := len(f.stack)
-		for _, a := range fns {
-			x := a(f)
-			if x.k == kError {
-				f.stack = f.stack[:base]
-				return x
-			}
-			f.stack = append(f.stack, x)
-		}
-		r := fn(f.stack[base:])
+		r := pushAndCall(f, base, fn, fns)
 		clear(f.stack[base:])
 		f.stack = f.stack[:base]
 		return r
 	}
+}
+
+// pushAndCall pushes each argument above base and calls fn on them, or
+// returns the first argument that is an error.
+func pushAndCall(f *frame, base int, fn func(args []val) val, fns []evalFn) val {
+	for _, a := range fns {
+		x := a(f)
+		if x.k == kError {
+			return x
+		}
+		f.stack = append(f.stack, x)
+	}
+	return fn(f.stack[base:])
 }
 
 // logical implements && and || with CEL's commutative error handling:

@@ -64,14 +64,6 @@ func noOverload(fn string, args ...val) val {
 	return errorf("no such overload: %s(%s)", fn, strings.Join(kinds, ", "))
 }
 
-// strictOr returns v when it is an error, otherwise alt.
-func strictOr(v, alt val) val {
-	if v.k == kError {
-		return v
-	}
-	return alt
-}
-
 // fromReflect converts a field of the lead's data to a val.
 func fromReflect(v reflect.Value) val {
 	switch v.Kind() {
@@ -243,13 +235,7 @@ func compareNumbers(a, b val) (int, bool) {
 		if b.k == kUint && x == math.Trunc(x) && x >= 0 && x < 1.8446744073709551616e19 {
 			return cmp.Compare(uint64(x), uint64(b.i)), true
 		}
-		switch {
-		case x < y:
-			return -1, true
-		case x > y:
-			return 1, true
-		}
-		return 0, true
+		return cmp.Compare(x, y), true
 	case a.k == kInt && b.k == kInt:
 		return cmp.Compare(a.i, b.i), true
 	case a.k == kUint && b.k == kUint:

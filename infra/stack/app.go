@@ -28,10 +28,11 @@ type AppOptions struct {
 
 // AddLeadflow is what `cdk synth` runs: it validates the config file, builds
 // every function with it and its compiled form (the functions load it
-// without linking a YAML parser or CEL), adds the leadflow stack with id
-// to app and applies the cdk-nag checks. A config that does not validate (a bad CEL rule, an
-// unknown field) returns config.Errors, each naming file, line and rule, and
-// nothing is built; a failing build returns the compiler's output.
+// without linking a YAML parser or CEL), adds the leadflow stack with id to
+// app and applies the cdk-nag checks. A config that does not validate (a
+// bad CEL rule, an unknown field) returns config.Errors, each naming file,
+// line and rule, and nothing is built; a failing build returns the
+// compiler's output.
 func AddLeadflow(ctx context.Context, app awscdk.App, id string, o AppOptions) (awscdk.Stack, error) {
 	cfg, compiled, err := config.Compile(o.ConfigFile, celrules.Compile)
 	if err != nil {

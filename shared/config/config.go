@@ -125,8 +125,8 @@ func mapFields(fm map[string]string, in map[string]string, drop string) map[stri
 }
 
 // Load reads and validates the config file at path, compiling its rule
-// expressions with compile (celrules.Compile where rules are written;
-// scoring.Compiled in a deployed function). Relative paths inside it resolve
+// expressions with compile (celrules.Compile; a deployed function loads the
+// compiled form instead, LoadCompiled). Relative paths inside it resolve
 // against its directory. Returns Errors listing every problem, or an error
 // wrapping the read failure.
 func Load(path string, compile scoring.Compiler) (*Config, error) {

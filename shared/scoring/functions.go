@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -523,7 +524,7 @@ func toTimestamp(a []val) val {
 		}
 		return val{k: kTimestamp, t: time.Unix(x.i, 0).UTC()}
 	case kString:
-		if !strictRFC3339.MatchString(x.s) {
+		if !strictRFC3339().MatchString(x.s) {
 			return errorf("invalid RFC 3339 timestamp %q", x.s)
 		}
 		t, err := time.Parse(time.RFC3339, x.s)
@@ -539,8 +540,11 @@ func toTimestamp(a []val) val {
 }
 
 // strictRFC3339 is the shape CEL accepts: full date, 'T', time, optional
-// fraction, then 'Z' or an offset.
-var strictRFC3339 = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$`)
+// fraction, then 'Z' or an offset. Compiled on first use, not at every
+// function's start.
+var strictRFC3339 = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$`)
+})
 
 func toDuration(a []val) val {
 	switch x := a[0]; x.k {

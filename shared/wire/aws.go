@@ -44,10 +44,11 @@ type Cloud struct {
 // linking a YAML parser and the CEL checker.
 const CompiledConfigFile = "leadflow.compiled.json"
 
-// NewCloud loads the compiled config shipped beside the binary and wires the DynamoDB store and the EventBridge publisher from the
-// environment; every other port answers EUNAVAILABLE until an Option wires
-// it. Returns the config's errors (file, line, rule) or EUNAVAILABLE when
-// AWS settings or the compiled config are missing.
+// NewCloud loads the compiled config shipped beside the binary and wires
+// the DynamoDB store and the EventBridge publisher from the environment;
+// every other port answers EUNAVAILABLE until an Option wires it. Returns
+// EUNAVAILABLE when AWS settings or the compiled config are missing, or the
+// config's errors if the compiled form does not build.
 func NewCloud(ctx context.Context, getenv func(string) string) (*Cloud, error) {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	path := getenv(awsenv.Config)

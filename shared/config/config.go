@@ -174,17 +174,22 @@ func parseRaw(name string, data []byte, fsys fs.FS, compile scoring.Compiler) (*
 		ix.decodeError(err) // a syntax error: nothing to check
 		return nil, nil, ix.errs
 	}
-	c, err := assemble(ix, &raw, fsys, compile)
+	c, err := assemble(ix, &raw, fsys, compile, (*builder).scenarios)
 	return c, &raw, err
 }
 
-// assemble checks a decoded file and compiles its engines; errors are
-// recorded in ix, after those it already holds (the decoder's).
-func assemble(ix *index, raw *rawConfig, fsys fs.FS, compile scoring.Compiler) (*Config, error) {
+// assemble checks a decoded file and compiles its engines, then runs
+// extra (the scenarios, where the file is written: LoadCompiled passes
+// none, so a function links no lead parser for tests it never runs);
+// errors are recorded in ix, after those it already holds (the decoder's).
+func assemble(ix *index, raw *rawConfig, fsys fs.FS, compile scoring.Compiler, extra ...func(*builder)) (*Config, error) {
 	decoded := len(ix.errs)
 	c := &Config{File: ix.file, FS: fsys}
 	b := builder{ix: ix, c: c, raw: raw, compile: compile}
 	b.build()
+	for _, f := range extra {
+		f(&b)
+	}
 	ix.dropEchoes(decoded)
 	if len(ix.errs) > 0 {
 		sort.SliceStable(ix.errs, func(i, j int) bool { return ix.errs[i].Line < ix.errs[j].Line })
@@ -205,7 +210,9 @@ type compiledForm struct {
 // also returns its compiled form: the file as decoded and its rule
 // expressions as compile checked them. LoadCompiled builds the same Config
 // from that form without a YAML parser or a rule checker — what `cdk synth`
-// ships to the functions, which then start faster and link neither.
+// ships to the functions, which then start faster and link neither. The
+// form leaves out the scenarios: they are checked here and run by
+// `leadflow test`, never by a function.
 // Returns Load's errors.
 func Compile(path string, compile scoring.Compiler) (*Config, []byte, error) {
 	data, err := os.ReadFile(path)
@@ -217,7 +224,11 @@ func Compile(path string, compile scoring.Compiler) (*Config, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	form, err := json.Marshal(compiledForm{File: c.File, Config: raw, Rules: &rules})
+	// The scenarios were run through the checks above; they are the
+	// config's tests, not something a function runs.
+	shipped := *raw
+	shipped.Scenarios = nil
+	form, err := json.Marshal(compiledForm{File: c.File, Config: &shipped, Rules: &rules})
 	if err != nil {
 		return nil, nil, fmt.Errorf("compile config: %w", err)
 	}
@@ -266,7 +277,6 @@ func (b *builder) build() {
 	b.nurture()
 	b.enrichment()
 	b.crm()
-	b.scenarios()
 }
 
 func (b *builder) cors() {

@@ -85,54 +85,82 @@ type Set struct {
 	Extra map[events.Consumer]SQSHandler
 }
 
+// The queue handler of each consumer. Each is a method of its own, so a
+// Lambda function, which calls just its own, links only its stage's code;
+// Consumer, the local runtime's way in, links them all.
+
+// Enrich handles the enrich queue: new leads and re-enrichment requests.
+func (s *Set) Enrich() SQSHandler {
+	return s.queue(events.ConsumerEnrich, func(ctx context.Context, _ events.Envelope, d events.Detail) error {
+		trigger := pipeline.TriggerNew
+		if r, ok := d.(*events.EnrichRequested); ok {
+			trigger = r.Trigger
+		}
+		return s.Service.Enrich(ctx, d.Head().LeadID, trigger, d.Head().CorrelationID)
+	})
+}
+
+// Score handles the score queue.
+func (s *Set) Score() SQSHandler {
+	return s.queue(events.ConsumerScore, func(ctx context.Context, _ events.Envelope, d events.Detail) error {
+		return s.Service.Score(ctx, d.Head().LeadID, d.Head().CorrelationID)
+	})
+}
+
+// Route handles the route queue: a lead that reached sql is routed.
+func (s *Set) Route() SQSHandler {
+	return s.queue(events.ConsumerRoute, func(ctx context.Context, _ events.Envelope, d events.Detail) error {
+		sc, ok := d.(*events.StageChanged)
+		if !ok || sc.To != lead.StageSQL {
+			return nil
+		}
+		return s.Service.Route(ctx, sc.LeadID, sc.CorrelationID)
+	})
+}
+
+// Notify handles the notify queue: the owner of a routed or reassigned
+// lead is told.
+func (s *Set) Notify() SQSHandler {
+	return s.queue(events.ConsumerNotify, func(ctx context.Context, _ events.Envelope, d events.Detail) error {
+		switch ev := d.(type) {
+		case *events.Routed:
+			return s.Service.NotifyRouted(ctx, *ev)
+		case *events.Reassigned:
+			return s.Service.NotifyReassigned(ctx, *ev)
+		}
+		return nil
+	})
+}
+
+// Nurture handles the nurture queue: stage changes, enrichments and exit
+// activities start or end a lead's cadence (the touches themselves run on
+// the nurture timer, pipeline.Service.NurtureTouch).
+func (s *Set) Nurture() SQSHandler {
+	return s.queue(events.ConsumerNurture, func(ctx context.Context, _ events.Envelope, d events.Detail) error {
+		return s.Service.NurtureEvent(ctx, d)
+	})
+}
+
+// CRMSync handles the crmsync queue.
+func (s *Set) CRMSync() SQSHandler { return s.queue(events.ConsumerCRMSync, s.Service.SyncCRM) }
+
 // Consumer returns the queue handler of a consumer. Returns an error for a
 // consumer that has no handler.
 func (s *Set) Consumer(c events.Consumer) (SQSHandler, error) {
-	svc := s.Service
-	var fn recordFunc
-	switch c {
-	case events.ConsumerEnrich:
-		fn = func(ctx context.Context, env events.Envelope, d events.Detail) error {
-			trigger := pipeline.TriggerNew
-			if r, ok := d.(*events.EnrichRequested); ok {
-				trigger = r.Trigger
-			}
-			return svc.Enrich(ctx, d.Head().LeadID, trigger, d.Head().CorrelationID)
-		}
-	case events.ConsumerScore:
-		fn = func(ctx context.Context, env events.Envelope, d events.Detail) error {
-			return svc.Score(ctx, d.Head().LeadID, d.Head().CorrelationID)
-		}
-	case events.ConsumerRoute:
-		fn = func(ctx context.Context, env events.Envelope, d events.Detail) error {
-			sc, ok := d.(*events.StageChanged)
-			if !ok || sc.To != lead.StageSQL {
-				return nil
-			}
-			return svc.Route(ctx, sc.LeadID, sc.CorrelationID)
-		}
-	case events.ConsumerNotify:
-		fn = func(ctx context.Context, env events.Envelope, d events.Detail) error {
-			switch ev := d.(type) {
-			case *events.Routed:
-				return svc.NotifyRouted(ctx, *ev)
-			case *events.Reassigned:
-				return svc.NotifyReassigned(ctx, *ev)
-			}
-			return nil
-		}
-	case events.ConsumerNurture:
-		fn = s.nurture()
-	case events.ConsumerCRMSync:
-		fn = svc.SyncCRM
-	default:
-		if h, ok := s.Extra[c]; ok {
-			return h, nil
-		}
-		return nil, fmt.Errorf("no handler for consumer %q", c)
+	build, ok := map[events.Consumer]func() SQSHandler{
+		events.ConsumerEnrich: s.Enrich, events.ConsumerScore: s.Score, events.ConsumerRoute: s.Route,
+		events.ConsumerNotify: s.Notify, events.ConsumerNurture: s.Nurture, events.ConsumerCRMSync: s.CRMSync,
+	}[c]
+	if ok {
+		return build(), nil
 	}
-	return consumer(c, s.log(), fn), nil
+	if h, ok := s.Extra[c]; ok {
+		return h, nil
+	}
+	return nil, fmt.Errorf("no handler for consumer %q", c)
 }
+
+func (s *Set) queue(c events.Consumer, fn recordFunc) SQSHandler { return consumer(c, s.log(), fn) }
 
 // Timers returns the timer task of each timer kind.
 func (s *Set) Timers() map[string]TimerHandler {

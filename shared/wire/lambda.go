@@ -9,21 +9,41 @@ import (
 
 	"github.com/leadflow/leadflow/events"
 	"github.com/leadflow/leadflow/shared/handlers"
-	"github.com/leadflow/leadflow/shared/pipeline"
 )
 
 // The queue consumers, the state machines' tasks and the sweep. The HTTP
-// functions are in package httpfn, so only they link the HTTP API.
+// functions are in package httpfn, so only they link the HTTP API. Each is a
+// constant literal whose handler names its own stage: a function's binary
+// then links its stage and no other (a value built by a call at package
+// init would pull every function's code into every binary).
 var (
-	Enrich  = consumer(events.ConsumerEnrich, NeedEnricher|NeedPhones)
-	Score   = consumer(events.ConsumerScore, 0)
-	Route   = consumer(events.ConsumerRoute, 0)
-	Notify  = consumer(events.ConsumerNotify, NeedNotifier|NeedScheduler) // starts the SLA timer
-	Nurture = consumer(events.ConsumerNurture, NeedScheduler|NeedSender)
-	CRMSync = consumer(events.ConsumerCRMSync, NeedCRM)
-	Touch   = timer("touch", pipeline.TimerNurture, NeedMailer|NeedNotifier)
-	SLA     = timer("sla", pipeline.TimerSLA, NeedNotifier)
-	Sweep   = Function{Name: "sweep", Needs: NeedSender, Handler: func(_ context.Context, c *Cloud) (any, error) {
+	Enrich = Function{Name: string(events.ConsumerEnrich), Needs: NeedEnricher | NeedPhones, Handler: func(_ context.Context, c *Cloud) (any, error) {
+		return handlers.SQSHandler(c.handlers().Enrich()), nil
+	}}
+	Score = Function{Name: string(events.ConsumerScore), Handler: func(_ context.Context, c *Cloud) (any, error) {
+		return handlers.SQSHandler(c.handlers().Score()), nil
+	}}
+	Route = Function{Name: string(events.ConsumerRoute), Handler: func(_ context.Context, c *Cloud) (any, error) {
+		return handlers.SQSHandler(c.handlers().Route()), nil
+	}}
+	// Notify also starts the SLA timer.
+	Notify = Function{Name: string(events.ConsumerNotify), Needs: NeedNotifier | NeedScheduler, Handler: func(_ context.Context, c *Cloud) (any, error) {
+		return handlers.SQSHandler(c.handlers().Notify()), nil
+	}}
+	Nurture = Function{Name: string(events.ConsumerNurture), Needs: NeedScheduler | NeedSender, Handler: func(_ context.Context, c *Cloud) (any, error) {
+		return handlers.SQSHandler(c.handlers().Nurture()), nil
+	}}
+	CRMSync = Function{Name: string(events.ConsumerCRMSync), Needs: NeedCRM, Handler: func(_ context.Context, c *Cloud) (any, error) {
+		return handlers.SQSHandler(c.handlers().CRMSync()), nil
+	}}
+	// Touch and SLA are the tasks the nurture and SLA state machines invoke.
+	Touch = Function{Name: "touch", Needs: NeedMailer | NeedNotifier, Handler: func(_ context.Context, c *Cloud) (any, error) {
+		return handlers.TimerHandler(c.Service.NurtureTouch), nil
+	}}
+	SLA = Function{Name: "sla", Needs: NeedNotifier, Handler: func(_ context.Context, c *Cloud) (any, error) {
+		return handlers.TimerHandler(c.Service.CheckSLA), nil
+	}}
+	Sweep = Function{Name: "sweep", Needs: NeedSender, Handler: func(_ context.Context, c *Cloud) (any, error) {
 		return func(ctx context.Context) (map[string]int, error) {
 			n, err := c.Service.Sweep(ctx)
 			return map[string]int{"requested": n}, err
@@ -31,28 +51,7 @@ var (
 	}}
 )
 
-// consumer is the function of a queue consumer: an SQS handler reporting
-// batch item failures.
-func consumer(c events.Consumer, needs Need) Function {
-	return Function{Name: string(c), Needs: needs, Handler: func(_ context.Context, cl *Cloud) (any, error) {
-		h, err := Handlers(cl.Service, cl.Log).Consumer(c)
-		if err != nil {
-			return nil, fmt.Errorf("function %q: %w", c, err)
-		}
-		return handlers.SQSHandler(h), nil
-	}}
-}
-
-// timer is the function a state machine's Task invokes for a timer kind.
-func timer(name, kind string, needs Need) Function {
-	return Function{Name: name, Needs: needs, Handler: func(_ context.Context, cl *Cloud) (any, error) {
-		h, ok := Handlers(cl.Service, cl.Log).Timers()[kind]
-		if !ok {
-			return nil, fmt.Errorf("no timer task for %s", kind)
-		}
-		return h, nil
-	}}
-}
+func (c *Cloud) handlers() *handlers.Set { return Handlers(c.Service, c.Log) }
 
 // RunLambda is the whole main of a function: wire it from the environment
 // with opts and hand its handler to the Lambda runtime. A failed set-up

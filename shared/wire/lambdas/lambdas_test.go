@@ -5,8 +5,10 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -116,4 +118,40 @@ func selector(e ast.Expr) string {
 		return ""
 	}
 	return x.Name + "." + sel.Sel.Name
+}
+
+// TestFunctionLinksOnlyItsOwnStage builds the score function and reads its
+// symbol table: it holds the score stage and none of the other stages'
+// code, nor the lead parser it never runs.
+// Each is linked only when reachable from main, so this fails when a change
+// makes every function's code reachable from every main again (a function
+// value built by a call at package init does that).
+func TestFunctionLinksOnlyItsOwnStage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a function")
+	}
+	bin := filepath.Join(t.TempDir(), "score")
+	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bin, "./functions/score")
+	build.Dir = repotest.Root(t)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command("go", "tool", "nm", bin).Output()
+	if err != nil {
+		t.Fatalf("go tool nm: %v", err)
+	}
+	symbols := string(out)
+	const pipeline = "github.com/leadflow/leadflow/shared/pipeline.(*Service)."
+	if !strings.Contains(symbols, pipeline+"Score\n") {
+		t.Fatalf("the score function has no %sScore: the symbol names changed, fix this test", pipeline)
+	}
+	for _, absent := range []string{
+		pipeline + "Enrich\n", pipeline + "Route\n", pipeline + "NotifyRouted\n", pipeline + "NurtureEvent\n",
+		pipeline + "SyncCRM\n", pipeline + "CheckSLA\n", pipeline + "Sweep\n",
+		"github.com/leadflow/leadflow/shared/lead.Parse\n",
+	} {
+		if strings.Contains(symbols, absent) {
+			t.Errorf("the score function links %s", strings.TrimSpace(absent))
+		}
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"bytes"
 	"fmt"
 	"go/format"
+	"reflect"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -117,12 +119,21 @@ func Source() ([]byte, error) {
 	return format.Source(b.Bytes())
 }
 
+// libraryVersion is the version of the library linked, for the header. Test
+// binaries carry no module list, so it is read from where the library's
+// source lives in the module cache (".../phonenumbers@v1.8.1/...").
 func libraryVersion() string {
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, dep := range info.Deps {
 			if dep.Path == libraryPath {
 				return dep.Version
 			}
+		}
+	}
+	file, _ := runtime.FuncForPC(reflect.ValueOf(phonenumbers.Parse).Pointer()).FileLine(0)
+	if _, after, ok := strings.Cut(file, libraryPath+"@"); ok {
+		if version, _, ok := strings.Cut(after, "/"); ok {
+			return version
 		}
 	}
 	return "(unknown version)"

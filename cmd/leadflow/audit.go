@@ -14,6 +14,7 @@ import (
 
 	"github.com/leadflow/leadflow/shared/audit"
 	"github.com/leadflow/leadflow/shared/history"
+	"github.com/leadflow/leadflow/shared/history/mappingfile"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/model"
 	"github.com/leadflow/leadflow/shared/replay"
@@ -91,7 +92,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // historyAuditRecords loads a history file and, when modelPath is set, the
 // model that scores it, and turns it into audit records.
 func historyAuditRecords(file, mapping, modelPath string) ([]audit.Record, error) {
-	ds, err := history.Load(file, mapping)
+	ds, err := mappingfile.LoadDataset(file, mapping)
 	if err != nil {
 		return nil, err
 	}

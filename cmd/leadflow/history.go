@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/leadflow/leadflow/shared/embedded"
-	"github.com/leadflow/leadflow/shared/history"
+	"github.com/leadflow/leadflow/shared/history/mappingfile"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/replay"
 )
@@ -101,7 +101,7 @@ func openStore(dir string, create bool) (*embedded.Store, error) {
 
 // loadHistory reads a history file through its mapping into leads.
 func loadHistory(file, mapping string, acts map[string]lead.ActivityType) ([]replay.Item, error) {
-	ds, err := history.Load(file, mapping)
+	ds, err := mappingfile.LoadDataset(file, mapping)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/leadflow/leadflow/shared/history"
+	"github.com/leadflow/leadflow/shared/history/mappingfile"
 	"github.com/leadflow/leadflow/shared/model"
 )
 
@@ -48,7 +48,7 @@ func runModelTrain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, modelUsage)
 		return 2
 	}
-	ds, err := history.Load(*data, *mapping)
+	ds, err := mappingfile.LoadDataset(*data, *mapping)
 	if err != nil {
 		fmt.Fprintf(stderr, "leadflow model train: %v\n", err)
 		return 1
@@ -106,7 +106,7 @@ func runModelEval(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "leadflow model eval: %v\n", err)
 		return 1
 	}
-	ds, err := history.Load(*data, *mapping)
+	ds, err := mappingfile.LoadDataset(*data, *mapping)
 	if err != nil {
 		fmt.Fprintf(stderr, "leadflow model eval: %v\n", err)
 		return 1

@@ -16,6 +16,7 @@ import (
 	"github.com/leadflow/leadflow"
 	"github.com/leadflow/leadflow/shared/config"
 	"github.com/leadflow/leadflow/shared/history"
+	"github.com/leadflow/leadflow/shared/history/mappingfile"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/model"
 	"github.com/leadflow/leadflow/shared/scoring"
@@ -34,7 +35,7 @@ func trainModel(t *testing.T, dir string) string {
 		won := (src == "Partner" && visits > 1) || (visits > 4 && i%5 != 0)
 		fmt.Fprintf(&csv, "%d,%s,%d,%t\n", i, src, visits, won)
 	}
-	mp, err := history.ParseMapping("m.yaml", []byte(`id: {column: id}
+	mp, err := mappingfile.Parse("m.yaml", []byte(`id: {column: id}
 outcome: {column: won, won: ["true"], lost: ["false"]}
 source: {column: source}
 signals:

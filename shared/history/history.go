@@ -68,16 +68,12 @@ func (d *Dataset) Closed() []Record {
 // repeat the same problem.
 const maxRowErrors = 20
 
-// Load imports the CSV file at csvPath through the mapping at mappingPath.
-// It returns an EINVALID error when the mapping is invalid, does not fit the
-// file's header, or any row holds a value its column cannot take (each
+// Load imports the CSV file at csvPath through m (mappingfile.Load reads
+// one). It returns an EINVALID error when the mapping does not fit the
+// file's header or any row holds a value its column cannot take (each
 // problem names the file, line and column); I/O failures are wrapped as they
 // come.
-func Load(csvPath, mappingPath string) (*Dataset, error) {
-	m, err := LoadMapping(mappingPath)
-	if err != nil {
-		return nil, err
-	}
+func Load(csvPath string, m *Mapping) (*Dataset, error) {
 	f, err := os.Open(csvPath)
 	if err != nil {
 		return nil, fmt.Errorf("open history: %w", err)

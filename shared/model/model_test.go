@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/leadflow/leadflow/shared/history"
+	"github.com/leadflow/leadflow/shared/history/mappingfile"
 	"github.com/leadflow/leadflow/shared/lead"
 )
 
@@ -92,7 +93,7 @@ model: {l2: 1, cutoff: accuracy}
 // model, from a fixed seed.
 func synthetic(t testing.TB, n int) *history.Dataset {
 	t.Helper()
-	m, err := history.ParseMapping("synth.yaml", []byte(synthMapping))
+	m, err := mappingfile.Parse("synth.yaml", []byte(synthMapping))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +236,7 @@ func TestMissingRequired(t *testing.T) {
 }
 
 func TestTrainRejectsOneClass(t *testing.T) {
-	m, err := history.ParseMapping("m.yaml", []byte("outcome: {column: won, won: [\"1\"], lost: [\"0\"]}\ncategoricals: {a: {column: a}}\n"))
+	m, err := mappingfile.Parse("m.yaml", []byte("outcome: {column: won, won: [\"1\"], lost: [\"0\"]}\ncategoricals: {a: {column: a}}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +294,7 @@ func TestEvaluateRequiresModelFeatures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := history.ParseMapping("o.yaml", []byte("outcome: {column: won, won: [\"1\"], lost: [\"0\"]}\nsource: {column: source}\ncategoricals: {origin: {column: origin}}\n"))
+	other, err := mappingfile.Parse("o.yaml", []byte("outcome: {column: won, won: [\"1\"], lost: [\"0\"]}\nsource: {column: source}\ncategoricals: {origin: {column: origin}}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,12 +7,13 @@ import (
 	"testing"
 
 	"github.com/leadflow/leadflow/shared/history"
+	"github.com/leadflow/leadflow/shared/history/mappingfile"
 )
 
 func loadXEducation(t testing.TB) *history.Dataset {
 	t.Helper()
 	root := repotest.Root(t)
-	ds, err := history.Load(filepath.Join(root, "..", "shared", "data", "leads_x_education_train.csv"), filepath.Join(root, "examples", "xeducation", "mapping.yaml"))
+	ds, err := mappingfile.LoadDataset(filepath.Join(root, "..", "shared", "data", "leads_x_education_train.csv"), filepath.Join(root, "examples", "xeducation", "mapping.yaml"))
 	if err != nil {
 		t.Fatalf("load X Education: %v", err)
 	}

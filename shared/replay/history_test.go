@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/leadflow/leadflow/shared/history"
+	"github.com/leadflow/leadflow/shared/history/mappingfile"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/replay"
 )
@@ -32,7 +33,7 @@ sla_breached: {column: breached}
 
 func readHistory(t *testing.T, csv string) *history.Dataset {
 	t.Helper()
-	m, err := history.ParseMapping("m.yaml", []byte(historyMapping))
+	m, err := mappingfile.Parse("m.yaml", []byte(historyMapping))
 	if err != nil {
 		t.Fatal(err)
 	}

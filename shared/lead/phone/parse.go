@@ -58,33 +58,39 @@ const (
 	rfc3966DomainName      = "^(" + rfc3966DomainLabel + "\\.)*" + rfc3966TopLabel + "\\.?$"
 )
 
-// patterns are the library's global patterns, compiled on first use rather
-// than at start.
-var patterns = sync.OnceValue(func() *struct {
+// globalPatterns are the library's patterns that belong to no plan.
+type globalPatterns struct {
 	validStartChar, unwantedEnd, secondNumberStart *regexp.Regexp
 	validPhoneNumber, extension                    *regexp.Regexp
 	plusChars, validAlphaPhone                     *regexp.Regexp
 	rfc3966GlobalNumber, rfc3966DomainName         *regexp.Regexp
-} {
-	return &struct {
-		validStartChar, unwantedEnd, secondNumberStart *regexp.Regexp
-		validPhoneNumber, extension                    *regexp.Regexp
-		plusChars, validAlphaPhone                     *regexp.Regexp
-		rfc3966GlobalNumber, rfc3966DomainName         *regexp.Regexp
-	}{
-		validStartChar: regexp.MustCompile("[" + plusChars + digits + "]"),
-		// Go reads this class (written for Java, with intersections) as it
-		// reads it for the library, which is what matters here.
-		unwantedEnd:         regexp.MustCompile("[[\\P{N}&&\\P{L}]&&[^#]]+$"),
-		secondNumberStart:   regexp.MustCompile("[\\\\/] *x"),
-		validPhoneNumber:    regexp.MustCompile("(?i)^(" + validPhoneNumber + "(?:" + extPatterns + ")?)$"),
-		extension:           regexp.MustCompile("(?i)(?:" + extPatterns + ")$"),
-		plusChars:           regexp.MustCompile("[" + plusChars + "]+"),
-		validAlphaPhone:     regexp.MustCompile("^(?:.*?[A-Za-z]){3}.*$"),
-		rfc3966GlobalNumber: regexp.MustCompile(rfc3966GlobalNumber),
-		rfc3966DomainName:   regexp.MustCompile(rfc3966DomainName),
-	}
-})
+}
+
+var (
+	globalOnce sync.Once
+	global     globalPatterns
+)
+
+// patterns returns the global patterns, compiling them on first use rather
+// than at start.
+func patterns() *globalPatterns {
+	globalOnce.Do(func() {
+		global = globalPatterns{
+			validStartChar: regexp.MustCompile("[" + plusChars + digits + "]"),
+			// Go reads this class (written for Java, with intersections)
+			// as it reads it for the library, which is what matters here.
+			unwantedEnd:         regexp.MustCompile("[[\\P{N}&&\\P{L}]&&[^#]]+$"),
+			secondNumberStart:   regexp.MustCompile("[\\\\/] *x"),
+			validPhoneNumber:    regexp.MustCompile("(?i)^(" + validPhoneNumber + "(?:" + extPatterns + ")?)$"),
+			extension:           regexp.MustCompile("(?i)(?:" + extPatterns + ")$"),
+			plusChars:           regexp.MustCompile("[" + plusChars + "]+"),
+			validAlphaPhone:     regexp.MustCompile("^(?:.*?[A-Za-z]){3}.*$"),
+			rfc3966GlobalNumber: regexp.MustCompile(rfc3966GlobalNumber),
+			rfc3966DomainName:   regexp.MustCompile(rfc3966DomainName),
+		}
+	})
+	return &global
+}
 
 // parse ports parseHelper. It reports false where the library fails to
 // parse, and for a number with an extension, which E164 keeps as given.

@@ -60,7 +60,6 @@ type regionPlan struct {
 type regexps struct {
 	internationalPrefix      *regexp.Regexp
 	nationalPrefixForParsing *regexp.Regexp // nil: no national prefix
-	leadingDigits            *regexp.Regexp // nil: none
 	general                  *regexp.Regexp
 	types                    []*regexp.Regexp
 }
@@ -68,9 +67,14 @@ type regexps struct {
 var compiled [len(plans)]struct {
 	once sync.Once
 	re   regexps
+
+	// Leading digits are compiled apart: picking a region of +1 tries up
+	// to two dozen of them, most of which then go unused.
+	leadingOnce   sync.Once
+	leadingDigits *regexp.Regexp
 }
 
-// regexps returns plan i's patterns, compiling them on first use.
+// planRegexps returns plan i's patterns, compiling them on first use.
 func planRegexps(i int) *regexps {
 	c := &compiled[i]
 	c.once.Do(func() {
@@ -81,9 +85,6 @@ func planRegexps(i int) *regexps {
 		if p.nationalPrefixForParsing != "" {
 			c.re.nationalPrefixForParsing = regexp.MustCompile("^(?:" + p.nationalPrefixForParsing + ")")
 		}
-		if p.leadingDigits != "" {
-			c.re.leadingDigits = regexp.MustCompile("^(?:" + p.leadingDigits + ")")
-		}
 		c.re.general = regexp.MustCompile("^(?:" + p.general + ")$")
 		c.re.types = make([]*regexp.Regexp, len(p.types))
 		for j, t := range p.types {
@@ -91,6 +92,17 @@ func planRegexps(i int) *regexps {
 		}
 	})
 	return &c.re
+}
+
+// planLeadingDigits returns plan i's leading digits pattern, or nil.
+func planLeadingDigits(i int) *regexp.Regexp {
+	c := &compiled[i]
+	c.leadingOnce.Do(func() {
+		if ld := plans[i].leadingDigits; ld != "" {
+			c.leadingDigits = regexp.MustCompile("^(?:" + ld + ")")
+		}
+	})
+	return c.leadingDigits
 }
 
 // regionPlanIndex returns the index in plans of region (an ISO code as the
@@ -186,7 +198,7 @@ func isValid(n number) bool {
 		return matchesType(n.nsn, first)
 	}
 	for i := first; i < end; i++ {
-		if ld := planRegexps(i).leadingDigits; ld != nil {
+		if ld := planLeadingDigits(i); ld != nil {
 			if ld.MatchString(n.nsn) {
 				return matchesType(n.nsn, i)
 			}

@@ -31,6 +31,7 @@ func TestPlansCurrent(t *testing.T) {
 func TestPlansCompile(t *testing.T) {
 	for i := range plans {
 		planRegexps(i)
+		planLeadingDigits(i)
 	}
 }
 

@@ -136,7 +136,7 @@ func parse(input, region string) (number, bool) {
 		}
 	} else {
 		nationalNumber = normalize(national)
-		if region != "" && regionPlan >= 0 {
+		if regionPlan >= 0 {
 			cc = plans[regionPlan].callingCode
 		}
 	}
@@ -247,8 +247,8 @@ func hasExtension(s string) bool {
 	if loc == nil || !isViable(s[:loc[0]]) {
 		return false
 	}
-	for _, digits := range ext.FindStringSubmatch(s)[1:] {
-		if digits != "" {
+	for _, group := range ext.FindStringSubmatch(s)[1:] {
+		if group != "" {
 			return true
 		}
 	}

@@ -270,6 +270,16 @@ func FuzzE164(f *testing.F) {
 	} {
 		f.Add(c.phone, c.region)
 	}
+	// An example number of every region, of a type that varies.
+	for i, r := range sortedRegions() {
+		for j := range numberTypes {
+			if n := phonenumbers.GetExampleNumberForType(r, numberTypes[(i+j)%len(numberTypes)]); n != nil {
+				f.Add(phonenumbers.Format(n, phonenumbers.NATIONAL), r)
+				f.Add(phonenumbers.Format(n, phonenumbers.INTERNATIONAL), "")
+				break
+			}
+		}
+	}
 	f.Fuzz(func(t *testing.T, p, region string) {
 		if got, want := phone.E164(p, region), reference(p, region); got != want {
 			t.Errorf("E164(%q, %q) = %q, library %q", p, region, got, want)

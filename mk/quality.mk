@@ -13,7 +13,7 @@ FUZZ_TARGETS := \
 	./shared/httpapi:FuzzEventsBody \
 	./cmd/leadflow:FuzzReadRows \
 	./events:FuzzParseEnvelope \
-	./shared/config:FuzzParse \
+	./shared/configfile:FuzzParse \
 	./shared/scoring:FuzzRule
 
 .PHONY: soak fuzz

@@ -15,6 +15,7 @@ import (
 
 	"github.com/leadflow/leadflow"
 	"github.com/leadflow/leadflow/shared/config"
+	"github.com/leadflow/leadflow/shared/configfile"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/scoring/celrules"
 )
@@ -23,7 +24,7 @@ var scoreAt = time.Date(2025, 6, 3, 15, 0, 0, 0, time.UTC)
 
 func defaultConfig(tb testing.TB) *config.Config {
 	tb.Helper()
-	cfg, err := config.Default(celrules.Compile)
+	cfg, err := configfile.Default(celrules.Compile)
 	if err != nil {
 		tb.Fatal(err)
 	}

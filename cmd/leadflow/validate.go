@@ -9,6 +9,7 @@ import (
 
 	"github.com/leadflow/leadflow"
 	"github.com/leadflow/leadflow/shared/config"
+	"github.com/leadflow/leadflow/shared/configfile"
 	"github.com/leadflow/leadflow/shared/scoring/celrules"
 )
 
@@ -46,9 +47,9 @@ func openConfig(path string, w io.Writer) (*config.Config, bool) {
 		err error
 	)
 	if path == "" {
-		cfg, err = config.Default(celrules.Compile)
+		cfg, err = configfile.Default(celrules.Compile)
 	} else {
-		cfg, err = config.Load(path, celrules.Compile)
+		cfg, err = configfile.Load(path, celrules.Compile)
 	}
 	var errs config.Errors
 	switch {

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 
 	"github.com/leadflow/leadflow/shared/config"
+	"github.com/leadflow/leadflow/shared/configfile"
 	"github.com/leadflow/leadflow/shared/scoring/celrules"
 )
 
@@ -34,7 +35,7 @@ type AppOptions struct {
 // line and rule, and nothing is built; a failing build returns the
 // compiler's output.
 func AddLeadflow(ctx context.Context, app awscdk.App, id string, o AppOptions) (awscdk.Stack, error) {
-	cfg, compiled, err := config.Compile(o.ConfigFile, celrules.Compile)
+	cfg, compiled, err := configfile.Compile(o.ConfigFile, celrules.Compile)
 	if err != nil {
 		return nil, fmt.Errorf("invalid config:\n%w", err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/leadflow/leadflow/infra/stack"
 	"github.com/leadflow/leadflow/shared/config"
+	"github.com/leadflow/leadflow/shared/configfile"
 	"github.com/leadflow/leadflow/shared/scoring/celrules"
 	"github.com/leadflow/leadflow/shared/wire"
 )
@@ -48,7 +49,7 @@ func TestBadConfigFailsSynth(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The datasets the config names, so that the CEL rule is the only fault.
-	cfg, err := config.Load(filepath.Join(root, stack.ConfigFileName), celrules.Compile)
+	cfg, err := configfile.Load(filepath.Join(root, stack.ConfigFileName), celrules.Compile)
 	if err != nil {
 		t.Fatal(err)
 	}

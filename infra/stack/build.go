@@ -27,7 +27,7 @@ type BuildOptions struct {
 	OutDir string
 	// ConfigFile is copied into every bundle as ConfigFileName.
 	ConfigFile string
-	// CompiledConfig, the config's compiled form (config.Compile), is
+	// CompiledConfig, the config's compiled form (configfile.Compile), is
 	// written into every bundle as wire.CompiledConfigFile: the functions
 	// load it instead of linking a YAML parser and the CEL checker.
 	CompiledConfig []byte

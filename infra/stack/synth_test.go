@@ -18,6 +18,7 @@ import (
 
 	"github.com/leadflow/leadflow/infra/stack"
 	"github.com/leadflow/leadflow/shared/config"
+	"github.com/leadflow/leadflow/shared/configfile"
 	"github.com/leadflow/leadflow/shared/scoring/celrules"
 )
 
@@ -78,7 +79,7 @@ func doSynth() (*synthesized, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.Load(filepath.Join(root, stack.ConfigFileName), celrules.Compile)
+	cfg, err := configfile.Load(filepath.Join(root, stack.ConfigFileName), celrules.Compile)
 	if err != nil {
 		return nil, err
 	}

@@ -1,17 +1,17 @@
-// Package config loads and validates leadflow's one config file: forms and
-// source field maps, scoring rules and thresholds, the routing roster, SLA,
-// nurture cadences, enrichment providers and the scenarios that test them.
-// Loading checks everything — unknown keys, types, CEL rules against the
-// domain types, references between sections — and reports every problem
-// with its file, line and rule, so a bad config never reaches production.
+// Package config is leadflow's one config, checked: forms and source field
+// maps, scoring rules and thresholds, the routing roster, SLA, nurture
+// cadences, enrichment providers and the scenarios that test them. Build
+// checks a decoded file — CEL rules against the domain types, references
+// between sections — and reports every problem with its file, line and
+// rule, so a bad config never reaches production; package configfile reads
+// the YAML file (unknown keys, types) into it. A deployed function loads
+// the compiled form instead (LoadCompiled), without a YAML parser.
 package config
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -19,9 +19,6 @@ import (
 	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
-	"github.com/leadflow/leadflow"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/routing"
 	"github.com/leadflow/leadflow/shared/scoring"
@@ -124,73 +121,44 @@ func mapFields(fm map[string]string, in map[string]string, drop string) map[stri
 	return out
 }
 
-// Load reads and validates the config file at path, compiling its rule
-// expressions with compile (celrules.Compile; a deployed function loads the
-// compiled form instead, LoadCompiled). Relative paths inside it resolve
-// against its directory. Returns Errors listing every problem, or an error
-// wrapping the read failure.
-func Load(path string, compile scoring.Compiler) (*Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("load config: %w", err)
+// Input is a config file as a reader decoded it; package configfile reads
+// the YAML into one.
+type Input struct {
+	File string // the file's name, for errors
+	FS   fs.FS  // resolves the relative paths inside the file (datasets)
+	Doc  *Document
+	// Locator places paths in the file for errors; nil: no positions.
+	Locator Locator
+	// ReadErrors are the reader's own (values of the wrong type). Build
+	// lists its own after them, leaving out those about the same items: a
+	// wrong value decodes as zero, and checking that zero would only echo
+	// the error.
+	ReadErrors Errors
+}
+
+// Build checks a decoded config file — required values, references
+// between sections, rule expressions (compiled with compile, e.g.
+// celrules.Compile), scenarios — and compiles its engines. Returns Errors
+// listing every problem in file order.
+func Build(in Input, compile scoring.Compiler) (*Config, error) {
+	return assemble(in, compile, (*builder).scenarios)
+}
+
+// assemble is Build with extra checks run after the engines are built (the
+// scenarios: LoadCompiled passes none, so a function links no lead parser
+// for tests it never runs).
+func assemble(in Input, compile scoring.Compiler, extra ...func(*builder)) (*Config, error) {
+	ix := &index{file: in.File, loc: in.Locator, errs: in.ReadErrors}
+	if ix.loc == nil {
+		ix.loc = nowhere{}
 	}
-	return parse(path, data, os.DirFS(filepath.Dir(path)), compile)
-}
-
-// Parse validates config data named name (used in errors) as Load does;
-// relative paths resolve against name's directory. Returns Errors listing
-// every problem.
-func Parse(name string, data []byte, compile scoring.Compiler) (*Config, error) {
-	return parse(name, data, os.DirFS(filepath.Dir(name)), compile)
-}
-
-// Default returns the shipped default config. It fails only if the
-// embedded file is broken, which its tests rule out.
-func Default(compile scoring.Compiler) (*Config, error) {
-	return parse(leadflow.DefaultConfigName, leadflow.DefaultConfig, leadflow.FS, compile)
-}
-
-func parse(name string, data []byte, fsys fs.FS, compile scoring.Compiler) (*Config, error) {
-	c, _, err := parseRaw(name, data, fsys, compile)
-	return c, err
-}
-
-// parseRaw is parse that also returns the decoded file.
-func parseRaw(name string, data []byte, fsys fs.FS, compile scoring.Compiler) (*Config, *rawConfig, error) {
-	file := filepath.Base(name)
-	ix := newIndex(file, data)
-	var raw rawConfig
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	var typeErr *yaml.TypeError
-	switch err := dec.Decode(&raw); {
-	case errors.Is(err, io.EOF):
-		ix.errs = append(ix.errs, Error{File: file, Line: 1, Message: "empty config"})
-		return nil, nil, ix.errs
-	case errors.As(err, &typeErr):
-		// Values of the wrong type decode as zero; the rest is still checked.
-		ix.decodeError(err)
-	case err != nil:
-		ix.decodeError(err) // a syntax error: nothing to check
-		return nil, nil, ix.errs
-	}
-	c, err := assemble(ix, &raw, fsys, compile, (*builder).scenarios)
-	return c, &raw, err
-}
-
-// assemble checks a decoded file and compiles its engines, then runs
-// extra (the scenarios, where the file is written: LoadCompiled passes
-// none, so a function links no lead parser for tests it never runs);
-// errors are recorded in ix, after those it already holds (the decoder's).
-func assemble(ix *index, raw *rawConfig, fsys fs.FS, compile scoring.Compiler, extra ...func(*builder)) (*Config, error) {
-	decoded := len(ix.errs)
-	c := &Config{File: ix.file, FS: fsys}
-	b := builder{ix: ix, c: c, raw: raw, compile: compile}
+	c := &Config{File: in.File, FS: in.FS}
+	b := builder{ix: ix, c: c, raw: in.Doc, compile: compile}
 	b.build()
 	for _, f := range extra {
 		f(&b)
 	}
-	ix.dropEchoes(decoded)
+	ix.dropEchoes(len(in.ReadErrors))
 	if len(ix.errs) > 0 {
 		sort.SliceStable(ix.errs, func(i, j int) bool { return ix.errs[i].Line < ix.errs[j].Line })
 		return nil, ix.errs
@@ -198,48 +166,36 @@ func assemble(ix *index, raw *rawConfig, fsys fs.FS, compile scoring.Compiler, e
 	return c, nil
 }
 
-// compiledForm is what Compile writes: the file as decoded and its rules
-// as checked.
+// compiledForm is the compiled form of a config file: the file as decoded
+// and its rules as checked.
 type compiledForm struct {
 	File   string
-	Config *rawConfig
+	Config *Document
 	Rules  *scoring.Compiled
 }
 
-// Compile loads and validates the config file at path as Load does, and
-// also returns its compiled form: the file as decoded and its rule
-// expressions as compile checked them. LoadCompiled builds the same Config
-// from that form without a YAML parser or a rule checker — what `cdk synth`
-// ships to the functions, which then start faster and link neither. The
-// form leaves out the scenarios: they are checked here and run by
+// EncodeCompiled returns the compiled form of the config file named file:
+// doc as decoded and rules, its rule expressions as the checker compiled
+// them (scoring.Compiled.Record). LoadCompiled builds the same Config from
+// it without a YAML parser or a rule checker — what `cdk synth` ships to
+// the functions, which then start faster and link neither. The form leaves
+// out the scenarios: they are checked where the file is written and run by
 // `leadflow test`, never by a function.
-// Returns Load's errors.
-func Compile(path string, compile scoring.Compiler) (*Config, []byte, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("load config: %w", err)
-	}
-	var rules scoring.Compiled
-	c, raw, err := parseRaw(path, data, os.DirFS(filepath.Dir(path)), rules.Record(compile))
-	if err != nil {
-		return nil, nil, err
-	}
-	// The scenarios were run through the checks above; they are the
-	// config's tests, not something a function runs.
-	shipped := *raw
+func EncodeCompiled(file string, doc *Document, rules *scoring.Compiled) ([]byte, error) {
+	shipped := *doc
 	shipped.Scenarios = nil
-	form, err := json.Marshal(compiledForm{File: c.File, Config: &shipped, Rules: &rules})
+	form, err := json.Marshal(compiledForm{File: file, Config: &shipped, Rules: rules})
 	if err != nil {
-		return nil, nil, fmt.Errorf("compile config: %w", err)
+		return nil, fmt.Errorf("compile config: %w", err)
 	}
-	return c, form, nil
+	return form, nil
 }
 
-// LoadCompiled builds the Config from the compiled form Compile wrote at
-// path; the config's relative paths (datasets) resolve against path's
-// directory. Returns EUNAVAILABLE when the file cannot be read or decoded,
-// or Errors (without lines) if it does not build — a form written by
-// another version of leadflow, say.
+// LoadCompiled builds the Config from the compiled form EncodeCompiled
+// wrote at path; the config's relative paths (datasets) resolve against
+// path's directory. Returns EUNAVAILABLE when the file cannot be read or
+// decoded, or Errors (without lines) if it does not build — a form written
+// by another version of leadflow, say.
 func LoadCompiled(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -249,15 +205,14 @@ func LoadCompiled(path string) (*Config, error) {
 	if err := json.Unmarshal(data, &form); err != nil || form.Config == nil || form.Rules == nil {
 		return nil, lead.Errorf(lead.EUNAVAILABLE, "load compiled config %s: not a compiled config (%v)", path, err)
 	}
-	ix := &index{file: form.File}
-	return assemble(ix, form.Config, os.DirFS(filepath.Dir(path)), form.Rules.Compiler())
+	return assemble(Input{File: form.File, FS: os.DirFS(filepath.Dir(path)), Doc: form.Config}, form.Rules.Compiler())
 }
 
 // builder turns the decoded file into a Config, recording problems.
 type builder struct {
 	ix      *index
 	c       *Config
-	raw     *rawConfig
+	raw     *Document
 	compile scoring.Compiler
 }
 
@@ -349,7 +304,7 @@ func (b *builder) sources() {
 func (b *builder) scoring() {
 	rs := b.raw.Scoring
 	spec := scoring.Spec{
-		Version: b.raw.Version, Window: rs.Window.D(), DecayEvery: rs.DecayEvery.D(), Predictor: b.predictor(), Compile: b.compile,
+		Version: b.raw.Version, Window: b.duration("scoring.window", rs.Window), DecayEvery: b.duration("scoring.decay_every", rs.DecayEvery), Predictor: b.predictor(), Compile: b.compile,
 		Thresholds: scoring.Thresholds{
 			Engaged: rs.Thresholds.Engaged, MQL: rs.Thresholds.MQL, MQLFloor: rs.Thresholds.MQLFloor,
 			SQL: rs.Thresholds.SQL, SQLMinFit: rs.Thresholds.SQLMinFit, FastTrack: rs.Thresholds.SQLFastTrack,
@@ -414,12 +369,17 @@ func (b *builder) routing() {
 
 func (b *builder) sla() {
 	s := b.raw.SLA
-	b.c.SLA = SLA{AlertAfter: s.AlertAfter.D(), ReassignAfter: s.ReassignAfter.D()}
-	if s.AlertAfter <= 0 {
+	written := len(b.ix.errs)
+	sla := SLA{AlertAfter: b.duration("sla.alert_after", s.AlertAfter), ReassignAfter: b.duration("sla.reassign_after", s.ReassignAfter)}
+	b.c.SLA = sla
+	if len(b.ix.errs) > written {
+		return // a bad duration, reported; comparing its zero would only echo it
+	}
+	if sla.AlertAfter <= 0 {
 		b.ix.at("sla.alert_after", "must be a positive duration")
 	}
-	if s.ReassignAfter <= s.AlertAfter {
-		b.ix.at("sla.reassign_after", "must be later than alert_after (%s)", s.AlertAfter.D())
+	if sla.ReassignAfter <= sla.AlertAfter {
+		b.ix.at("sla.reassign_after", "must be later than alert_after (%s)", sla.AlertAfter)
 	}
 }
 

@@ -122,7 +122,7 @@ func (b *builder) crm() {
 	if b.raw.CRM != nil {
 		r = *b.raw.CRM
 	}
-	c := CRM{System: r.System, URL: r.URL, SecretEnv: r.SecretEnv, Secret: r.Secret, Timeout: r.Timeout.D(), Attempts: r.Attempts, Fields: r.Fields, Owners: r.Owners}
+	c := CRM{System: r.System, URL: r.URL, SecretEnv: r.SecretEnv, Secret: r.Secret, Timeout: b.duration("crm.timeout", r.Timeout), Attempts: r.Attempts, Fields: r.Fields, Owners: r.Owners}
 	if c.Timeout == 0 {
 		c.Timeout = DefaultCRMTimeout
 	}
@@ -148,7 +148,7 @@ func (b *builder) crm() {
 	if r.SecretEnv != "" && !envNameRe().MatchString(r.SecretEnv) {
 		b.ix.at("crm.secret_env", "%q is not an environment variable name", r.SecretEnv)
 	}
-	if r.Timeout < 0 || c.Timeout > maxCRMTimeout {
+	if c.Timeout < 0 || c.Timeout > maxCRMTimeout {
 		b.ix.at("crm.timeout", "must be between 0 and %s", maxCRMTimeout)
 	}
 	if r.Attempts < 0 || r.Attempts > maxCRMAttempts {

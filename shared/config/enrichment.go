@@ -66,7 +66,7 @@ const (
 
 func (b *builder) enrichment() {
 	re := b.raw.Enrichment
-	e := Enrichment{CacheTTL: re.CacheTTL.D(), MaxAge: re.MaxAge.D(), PerLeadCostCap: re.PerLeadCostCap, MonthlyBudget: re.MonthlyBudget}
+	e := Enrichment{CacheTTL: b.duration("enrichment.cache_ttl", re.CacheTTL), MaxAge: b.duration("enrichment.max_age", re.MaxAge), PerLeadCostCap: re.PerLeadCostCap, MonthlyBudget: re.MonthlyBudget}
 	if e.CacheTTL == 0 {
 		e.CacheTTL = DefaultCacheTTL
 	}
@@ -98,7 +98,7 @@ func (b *builder) provider(p string, rp rawProvider) *Provider {
 	pr := &Provider{
 		Name: rp.Name, Kind: rp.Kind, Fields: rp.Fields, Dataset: rp.Dataset, URL: rp.URL,
 		AuthHeader: rp.AuthHeader, AuthEnv: rp.AuthEnv, Secret: rp.Secret, ResponseFields: rp.ResponseFields,
-		Timeout: rp.Timeout.D(), Retries: rp.Retries, RatePerSecond: rp.RatePerSecond, CostPerCall: rp.CostPerCall, Wins: rp.Wins,
+		Timeout: b.duration(p+".timeout", rp.Timeout), Retries: rp.Retries, RatePerSecond: rp.RatePerSecond, CostPerCall: rp.CostPerCall, Wins: rp.Wins,
 	}
 	if pr.Timeout == 0 {
 		pr.Timeout = DefaultProviderTimeout
@@ -111,7 +111,7 @@ func (b *builder) provider(p string, rp rawProvider) *Provider {
 			b.ix.at(fmt.Sprintf("%s.fields[%d]", p, j), "unknown field %q (want one of %s)", f, strings.Join(EnrichableFields, ", "))
 		}
 	}
-	if rp.Timeout < 0 || rp.Retries < 0 || rp.RatePerSecond < 0 || rp.CostPerCall < 0 {
+	if pr.Timeout < 0 || rp.Retries < 0 || rp.RatePerSecond < 0 || rp.CostPerCall < 0 {
 		b.ix.at(p, "timeout, retries, rate_per_second and cost_per_call must not be negative")
 	}
 	switch rp.Kind {

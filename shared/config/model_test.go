@@ -15,6 +15,7 @@ import (
 
 	"github.com/leadflow/leadflow"
 	"github.com/leadflow/leadflow/shared/config"
+	"github.com/leadflow/leadflow/shared/configfile"
 	"github.com/leadflow/leadflow/shared/history"
 	"github.com/leadflow/leadflow/shared/history/mappingfile"
 	"github.com/leadflow/leadflow/shared/lead"
@@ -81,7 +82,7 @@ func withModel(t *testing.T, dir, section string) (*config.Config, error) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return config.Load(path, celrules.Compile)
+	return configfile.Load(path, celrules.Compile)
 }
 
 const modelSection = `model:
@@ -100,7 +101,7 @@ func TestPredictedLayer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, err := config.Default(celrules.Compile)
+	plain, err := configfile.Default(celrules.Compile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +234,7 @@ func TestModelSectionErrors(t *testing.T) {
 }
 
 func TestNoModelLeavesScoresAlone(t *testing.T) {
-	cfg, err := config.Default(celrules.Compile)
+	cfg, err := configfile.Default(celrules.Compile)
 	if err != nil {
 		t.Fatal(err)
 	}

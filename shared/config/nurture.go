@@ -94,7 +94,7 @@ func (b *builder) nurture() {
 	names := map[string]bool{}
 	for i, rc := range b.raw.Nurture.Cadences {
 		p := fmt.Sprintf("nurture.cadences[%d]", i)
-		c := &Cadence{Name: rc.Name, RequiresConsent: rc.RequiresConsent, Repeat: rc.Repeat.D()}
+		c := &Cadence{Name: rc.Name, RequiresConsent: rc.RequiresConsent, Repeat: b.duration(p+".repeat", rc.Repeat)}
 		switch {
 		case rc.Name == "":
 			b.ix.at(p+".name", "missing")

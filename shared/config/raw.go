@@ -6,14 +6,13 @@ import (
 	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/leadflow/leadflow/shared/routing"
 )
 
-// rawConfig is the file as written; builder checks it and compiles the
-// engines from it.
-type rawConfig struct {
+// Document is a config file as written, decoded (by package configfile,
+// from YAML) but not yet checked: Build checks it and compiles the engines
+// from it. It is also what the compiled form carries.
+type Document struct {
 	Version     string               `yaml:"version"`
 	CORSOrigins []string             `yaml:"cors_origins"`
 	Forms       map[string]rawForm   `yaml:"forms"`
@@ -161,22 +160,23 @@ type rawExpect struct {
 	Routing *ExpectedRoute `yaml:"routing"`
 }
 
-// Duration is a config duration: Go syntax ("4h", "90m") or whole days
-// ("90d").
-type Duration time.Duration
+// Duration is a config duration as written: Go syntax ("4h", "90m") or
+// whole days ("90d"). Build checks it where it is used, so a bad one is
+// reported with its line like any other problem.
+type Duration string
 
-// D returns the duration as a time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
-
-// UnmarshalYAML implements yaml.Unmarshaler; a bad value is reported as a
-// type error so decoding goes on and every problem is listed.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	v, err := parseDuration(n.Value)
-	if err != nil || n.Kind != yaml.ScalarNode {
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: bad duration %q: want e.g. 4h, 30m or 90d", n.Line, n.Value)}}
+// duration returns the duration written at path ("" is zero), recording an
+// error when it is not one.
+func (b *builder) duration(path string, d Duration) time.Duration {
+	if d == "" {
+		return 0
 	}
-	*d = Duration(v)
-	return nil
+	v, err := parseDuration(string(d))
+	if err != nil {
+		b.ix.at(path, "bad duration %q: want e.g. 4h, 30m or 90d", string(d))
+		return 0
+	}
+	return v
 }
 
 func parseDuration(s string) (time.Duration, error) {

@@ -255,7 +255,7 @@ func (b *builder) scenarios() {
 }
 
 func (b *builder) scenarioActivity(p string, ra rawActivity) ScenarioActivity {
-	a := ScenarioActivity{Type: lead.ActivityType(ra.Type), URL: ra.URL, Form: ra.Form, Age: ra.Age.D()}
+	a := ScenarioActivity{Type: lead.ActivityType(ra.Type), URL: ra.URL, Form: ra.Form, Age: b.duration(p+".age", ra.Age)}
 	if a.Type != lead.ActivityFormSubmit && !contains(lead.ActivityTypes, a.Type) {
 		b.ix.at(p+".type", "unknown activity type %q", ra.Type)
 	}
@@ -265,7 +265,7 @@ func (b *builder) scenarioActivity(p string, ra rawActivity) ScenarioActivity {
 		}
 	}
 	if ra.DaysAgo != nil {
-		if ra.Age != 0 {
+		if ra.Age != "" {
 			b.ix.at(p, "give age or days_ago, not both")
 		}
 		if *ra.DaysAgo < 0 {

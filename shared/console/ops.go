@@ -10,6 +10,7 @@ import (
 
 	"github.com/leadflow/leadflow/events"
 	"github.com/leadflow/leadflow/shared/config"
+	"github.com/leadflow/leadflow/shared/configfile"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/localbus"
 	"github.com/leadflow/leadflow/shared/replay"
@@ -158,7 +159,7 @@ func (c *Console) replay(w http.ResponseWriter, r *http.Request, s *session) {
 	// Relative paths in the candidate (datasets) resolve as the active
 	// config's do.
 	name := filepath.Join(filepath.Dir(c.opts.ConfigPath), "candidate.yaml")
-	cand, err := config.Parse(name, []byte(d.Candidate), celrules.Compile)
+	cand, err := configfile.Parse(name, []byte(d.Candidate), celrules.Compile)
 	if err != nil {
 		var errs config.Errors
 		if errors.As(err, &errs) {

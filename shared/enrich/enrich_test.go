@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/leadflow/leadflow/shared/config"
+	"github.com/leadflow/leadflow/shared/configfile"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/pipeline"
 	"github.com/leadflow/leadflow/shared/scoring/celrules"
@@ -453,7 +454,7 @@ func TestNewRefusesUnusableProviders(t *testing.T) {
 }
 
 func TestShippedConfig(t *testing.T) {
-	cfg, err := config.Default(celrules.Compile)
+	cfg, err := configfile.Default(celrules.Compile)
 	if err != nil {
 		t.Fatalf("default config: %v", err)
 	}
@@ -481,7 +482,7 @@ func TestShippedConfig(t *testing.T) {
 }
 
 func BenchmarkEnrichOffline(b *testing.B) {
-	cfg, err := config.Default(celrules.Compile)
+	cfg, err := configfile.Default(celrules.Compile)
 	if err != nil {
 		b.Fatalf("default config: %v", err)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/leadflow/leadflow/events"
-	"github.com/leadflow/leadflow/shared/config"
+	"github.com/leadflow/leadflow/shared/configfile"
 	"github.com/leadflow/leadflow/shared/embedded"
 	"github.com/leadflow/leadflow/shared/handlers"
 	"github.com/leadflow/leadflow/shared/lead"
@@ -159,7 +159,7 @@ type world struct {
 
 func newWorld(t *testing.T, deliveries int) *world {
 	t.Helper()
-	cfg, err := config.Default(celrules.Compile)
+	cfg, err := configfile.Default(celrules.Compile)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/leadflow/leadflow/events"
-	"github.com/leadflow/leadflow/shared/config"
+	"github.com/leadflow/leadflow/shared/configfile"
 	"github.com/leadflow/leadflow/shared/embedded"
 	"github.com/leadflow/leadflow/shared/httpapi"
 	"github.com/leadflow/leadflow/shared/ids"
@@ -29,7 +29,7 @@ func (dropEvents) Publish(context.Context, ...events.Envelope) error { return ni
 // capture Lambda serves it.
 func fuzzAPI(f *testing.F) *httpapi.API {
 	f.Helper()
-	cfg, err := config.Default(celrules.Compile)
+	cfg, err := configfile.Default(celrules.Compile)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/leadflow/leadflow/events"
 	"github.com/leadflow/leadflow/shared/config"
+	"github.com/leadflow/leadflow/shared/configfile"
 	"github.com/leadflow/leadflow/shared/embedded"
 	"github.com/leadflow/leadflow/shared/faults"
 	"github.com/leadflow/leadflow/shared/handlers"
@@ -128,9 +129,9 @@ func New(opts Options) (*App, error) {
 
 func loadConfig(path string) (*config.Config, error) {
 	if path == "" {
-		return config.Default(celrules.Compile)
+		return configfile.Default(celrules.Compile)
 	}
-	return config.Load(path, celrules.Compile)
+	return configfile.Load(path, celrules.Compile)
 }
 
 func (a *App) open() error {

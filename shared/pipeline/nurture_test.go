@@ -17,6 +17,7 @@ import (
 
 	"github.com/leadflow/leadflow/events"
 	"github.com/leadflow/leadflow/shared/config"
+	"github.com/leadflow/leadflow/shared/configfile"
 	"github.com/leadflow/leadflow/shared/embedded"
 	"github.com/leadflow/leadflow/shared/handlers"
 	"github.com/leadflow/leadflow/shared/ids"
@@ -213,7 +214,7 @@ func nurtureRules(cfg *config.Config) pipeline.NurtureRules {
 	return pipeline.NurtureRules{Cadences: cadences, EnrichMaxAge: cfg.Enrichment.MaxAge}
 }
 
-var loadDefault = sync.OnceValues(func() (*config.Config, error) { return config.Default(celrules.Compile) })
+var loadDefault = sync.OnceValues(func() (*config.Config, error) { return configfile.Default(celrules.Compile) })
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()

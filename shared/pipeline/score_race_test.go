@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/leadflow/leadflow/events"
-	"github.com/leadflow/leadflow/shared/config"
+	"github.com/leadflow/leadflow/shared/configfile"
 	"github.com/leadflow/leadflow/shared/embedded"
 	"github.com/leadflow/leadflow/shared/ids"
 	"github.com/leadflow/leadflow/shared/lead"
@@ -47,7 +47,7 @@ func (c frozen) Now() time.Time { return c.t }
 func TestScoreDoesNotOverwriteANewerScoreWithStaleActivities(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 3, 3, 12, 0, 0, 0, time.UTC)
-	cfg, err := config.Default(celrules.Compile)
+	cfg, err := configfile.Default(celrules.Compile)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/leadflow/leadflow"
 	"github.com/leadflow/leadflow/shared/config"
+	"github.com/leadflow/leadflow/shared/configfile"
 	"github.com/leadflow/leadflow/shared/embedded"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/replay"
@@ -35,7 +36,7 @@ func variant(tb testing.TB, version string, replace ...string) *config.Config {
 		}
 		data = bytes.Replace(data, []byte(replace[i]), []byte(replace[i+1]), 1)
 	}
-	c, err := config.Parse(filepath.Join(repotest.Root(tb), version+".yaml"), data, celrules.Compile)
+	c, err := configfile.Parse(filepath.Join(repotest.Root(tb), version+".yaml"), data, celrules.Compile)
 	if err != nil {
 		tb.Fatalf("parse %s: %v", version, err)
 	}

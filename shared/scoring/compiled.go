@@ -3,7 +3,7 @@ package scoring
 import "slices"
 
 // Compiled holds rule expressions checked earlier, in their Node form: the
-// rules of a config's compiled form (config.Compile), which a deployed
+// rules of a config's compiled form (configfile.Compile), which a deployed
 // function loads without a CEL compiler. Record collects them; Compiler
 // serves them. Config loading compiles one rule at a time, so neither is
 // meant for concurrent use.

@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/leadflow/leadflow/shared/config"
+	"github.com/leadflow/leadflow/shared/configfile"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/scoring/celrules"
@@ -21,7 +21,7 @@ var now = time.Date(2025, 6, 3, 15, 0, 0, 0, time.UTC)
 // reference returns the shipped default config's model: SPEC §5.
 func reference(tb testing.TB) *scoring.Model {
 	tb.Helper()
-	cfg, err := config.Default(celrules.Compile)
+	cfg, err := configfile.Default(celrules.Compile)
 	if err != nil {
 		tb.Fatalf("default config: %v", err)
 	}

@@ -40,7 +40,7 @@ type Cloud struct {
 }
 
 // CompiledConfigFile is the name, beside the config file, of its compiled
-// form (config.Compile, run by cdk synth): functions load it instead of
+// form (configfile.Compile, run by cdk synth): functions load it instead of
 // linking a YAML parser and the CEL checker.
 const CompiledConfigFile = "leadflow.compiled.json"
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/leadflow/leadflow/internal/repotest"
 	"github.com/leadflow/leadflow/shared/config"
+	"github.com/leadflow/leadflow/shared/configfile"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/scoring"
 	"github.com/leadflow/leadflow/shared/scoring/celrules"
@@ -176,7 +177,7 @@ func TestEngineAgreesWithCEL(t *testing.T) {
 // the shipped config.
 func TestDefaultConfigAgreesWithCEL(t *testing.T) {
 	var rec scoring.Compiled
-	if _, err := config.Default(rec.Record(celrules.Compile)); err != nil {
+	if _, err := configfile.Default(rec.Record(celrules.Compile)); err != nil {
 		t.Fatal(err)
 	}
 	if len(rec.Exprs) < 10 {
@@ -196,7 +197,7 @@ func TestDefaultConfigAgreesWithCEL(t *testing.T) {
 // exactly as the checker-built model does.
 func TestCompiledRoundTrip(t *testing.T) {
 	root := repotest.Root(t)
-	want, form, err := config.Compile(filepath.Join(root, "leadflow.yaml"), celrules.Compile)
+	want, form, err := configfile.Compile(filepath.Join(root, "leadflow.yaml"), celrules.Compile)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package config
+package configfile
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/leadflow/leadflow"
+	"github.com/leadflow/leadflow/shared/config"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/scoring/celrules"
 )
@@ -32,7 +33,7 @@ func TestDefaultCRMIsAnExampleSwitchedOff(t *testing.T) {
 		MQL               string
 	}
 	want := summary{
-		System: CRMHubSpot, SecretEnv: "LEADFLOW_CRM_SECRET", Timeout: 5 * time.Second, Attempts: 3,
+		System: config.CRMHubSpot, SecretEnv: "LEADFLOW_CRM_SECRET", Timeout: 5 * time.Second, Attempts: 3,
 		Fields: map[string]string{"lead_id": "leadflow_lead_id", "email": "email", "stage": "lifecyclestage", "owner": "hubspot_owner_id", "score": "leadflow_score", "disqualify_reason": "leadflow_disqualify_reason"},
 		Stages: len(lead.Stages), Owners: len(c.RoutingConfig.Reps), MQL: "marketingqualifiedlead",
 	}
@@ -47,11 +48,11 @@ func TestNoCRMSectionIsOff(t *testing.T) {
 	if start < 0 || end < start {
 		t.Fatal("crm section not found in the default config")
 	}
-	c, err := parse("leadflow.yaml", []byte(data[:start+1]+data[end:]), leadflow.FS, celrules.Compile)
+	c, _, err := read("leadflow.yaml", []byte(data[:start+1]+data[end:]), leadflow.FS, celrules.Compile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(CRM{Timeout: DefaultCRMTimeout, Attempts: DefaultCRMAttempts}, c.CRM); diff != "" {
+	if diff := cmp.Diff(config.CRM{Timeout: config.DefaultCRMTimeout, Attempts: config.DefaultCRMAttempts}, c.CRM); diff != "" {
 		t.Errorf("CRM without a crm section (-want +got):\n%s", diff)
 	}
 }
@@ -164,10 +165,10 @@ func TestCRMErrors(t *testing.T) {
 				want[i] = fmt.Sprintf(w, lineOf(t, []byte(data), tc.markers[i]))
 			}
 			got := []string{}
-			_, err := parse("leadflow.yaml", []byte(data), leadflow.FS, celrules.Compile)
-			var errs Errors
+			_, _, err := read("leadflow.yaml", []byte(data), leadflow.FS, celrules.Compile)
+			var errs config.Errors
 			if err != nil && !errors.As(err, &errs) {
-				t.Fatalf("parse = %v, want Errors", err)
+				t.Fatalf("read = %v, want Errors", err)
 			}
 			for _, e := range errs {
 				got = append(got, e.Error())

@@ -1,4 +1,4 @@
-package config_test
+package configfile_test
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/leadflow/leadflow/shared/config"
+	"github.com/leadflow/leadflow/shared/configfile"
 	"github.com/leadflow/leadflow/shared/scoring/celrules"
 )
 
@@ -28,7 +29,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("\t- not yaml\n:"))
 	f.Add([]byte("version: 1\nenrichment:\n  providers:\n    - name: d\n      type: dataset\n      file: ../../../../etc/passwd\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := config.Parse("fuzz.yaml", data, celrules.Compile)
+		c, err := configfile.Parse("fuzz.yaml", data, celrules.Compile)
 		if err == nil {
 			if c == nil {
 				t.Fatal("Parse returned neither a config nor an error")

@@ -222,7 +222,9 @@ func (f *file) atLine(line int, msg string) {
 var (
 	yamlLineRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`) })
 	unknownRe   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^field (\S+) not found in type \S+$`) })
-	unmarshalRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("^cannot unmarshal !!(\\w+)(?: `(.*)`)? into (\\S+)$") })
+	unmarshalRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile("^cannot unmarshal !!(\\w+)(?: `(.*)`)? into (\\S+)$")
+	})
 )
 
 // decodeErrors turns yaml.v3's messages into errors with readable text.

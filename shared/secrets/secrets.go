@@ -6,28 +6,31 @@ package secrets
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/leadflow/leadflow/shared/internal/awserr"
+	"github.com/leadflow/leadflow/shared/internal/awsjson"
 	"github.com/leadflow/leadflow/shared/lead"
 )
 
-// API is the part of the Secrets Manager client the cache calls;
-// *secretsmanager.Client implements it.
-type API interface {
-	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+var getSecretValue = awsjson.Operation{Name: "GetSecretValue"}
+
+type getSecretValueInput struct{ SecretId string }
+
+// getSecretValueOutput holds a secret's string, or its bytes (sent base64,
+// which encoding/json decodes into a []byte).
+type getSecretValueOutput struct {
+	SecretString *string
+	SecretBinary []byte
 }
 
 // Cache reads secrets through an in-memory cache. It is safe for concurrent
 // use.
 type Cache struct {
-	client API
+	client awsjson.Caller
 	ttl    time.Duration
 	now    func() time.Time
 
@@ -40,10 +43,11 @@ type entry struct {
 	fetched time.Time
 }
 
-// New returns a Cache that keeps each secret for ttl after reading it, so a
-// rotated secret is picked up within ttl. now tells the time (time.Now in
-// production). The client is built once at cold start.
-func New(client API, ttl time.Duration, now func() time.Time) *Cache {
+// New returns a Cache that reads through client, a Secrets Manager caller,
+// and keeps each secret for ttl after reading it, so a rotated secret is
+// picked up within ttl. now tells the time (time.Now in production). The
+// client is built once at cold start.
+func New(client awsjson.Caller, ttl time.Duration, now func() time.Time) *Cache {
 	return &Cache{client: client, ttl: ttl, now: now, entries: make(map[string]entry)}
 }
 
@@ -62,10 +66,9 @@ func (c *Cache) Get(ctx context.Context, id string) (string, error) {
 	if ok && now.Sub(e.fetched) < c.ttl {
 		return e.value, nil
 	}
-	out, err := c.client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
-	if err != nil {
-		var missing *types.ResourceNotFoundException
-		if errors.As(err, &missing) {
+	var out getSecretValueOutput
+	if err := c.client.Call(ctx, getSecretValue, getSecretValueInput{SecretId: id}, &out); err != nil {
+		if awsjson.Code(err) == "ResourceNotFoundException" {
 			return "", &lead.Error{Code: lead.ENOTFOUND, Message: "secret " + id + " not found", Err: err}
 		}
 		err = awserr.Translate("read secret "+id, err)
@@ -106,7 +109,7 @@ func (c *Cache) Field(ctx context.Context, id, field string) (string, error) {
 }
 
 // NewFromConfig returns the Cache functions use: a Secrets Manager client
-// built from cfg and a five-minute ttl.
+// caller built from cfg and a five-minute ttl.
 func NewFromConfig(cfg aws.Config) *Cache {
-	return New(secretsmanager.NewFromConfig(cfg), 5*time.Minute, time.Now)
+	return New(awsjson.New(cfg, awsjson.SecretsManager), 5*time.Minute, time.Now)
 }

@@ -2,6 +2,7 @@ package secrets_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/leadflow/leadflow/shared/internal/awsjson"
 	"github.com/leadflow/leadflow/shared/internal/motoserver"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/secrets"
@@ -43,7 +45,7 @@ func TestGet(t *testing.T) {
 	put(t, "leadflow/providers", `{"clearbit":"cb-key","apollo":"ap-key"}`)
 
 	clk := &clock{t: time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC)}
-	c := secrets.New(sm, 5*time.Minute, clk.now)
+	c := secrets.New(awsjson.New(motoserver.Config(t), awsjson.SecretsManager), 5*time.Minute, clk.now)
 	steps := []struct {
 		name    string
 		before  func(t *testing.T)
@@ -94,12 +96,12 @@ func TestGet(t *testing.T) {
 // down is a Secrets Manager that cannot be reached.
 type down struct{ calls int }
 
-func (d *down) GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+func (d *down) Call(_ context.Context, _ awsjson.Operation, _, out any) error {
 	d.calls++
 	if d.calls == 1 {
-		return &secretsmanager.GetSecretValueOutput{SecretString: aws.String("v1")}, nil
+		return json.Unmarshal([]byte(`{"SecretString":"v1"}`), out)
 	}
-	return nil, errors.New("dial tcp: connection refused")
+	return errors.New("dial tcp: connection refused")
 }
 
 func TestGetServesStaleWhenUnavailable(t *testing.T) {

@@ -5,27 +5,38 @@ package ses
 
 import (
 	"context"
-	"errors"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/leadflow/leadflow/shared/internal/awserr"
+	"github.com/leadflow/leadflow/shared/internal/awsjson"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/pipeline"
 )
 
-// API is the part of the SES v2 client the adapters call; *sesv2.Client
-// implements it.
-type API interface {
-	SendEmail(ctx context.Context, in *sesv2.SendEmailInput, opts ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error)
+// NewClient returns the SES v2 caller the adapters send with, built from
+// cfg once at cold start.
+func NewClient(cfg aws.Config) awsjson.Caller { return awsjson.New(cfg, awsjson.SESv2) }
+
+var sendEmail = awsjson.Operation{Name: "SendEmail", Path: "/v2/email/outbound-emails"}
+
+// sendEmailInput is SendEmail's request: a simple plain-text message.
+type sendEmailInput struct {
+	FromEmailAddress string
+	Destination      struct{ ToAddresses []string }
+	Content          struct {
+		Simple struct {
+			Subject content
+			Body    struct{ Text content }
+		}
+	}
 }
+
+type content struct{ Data, Charset string }
 
 // Mailer sends nurture emails. It is safe for concurrent use.
 type Mailer struct {
-	client API
+	client awsjson.Caller
 	from   string
 }
 
@@ -34,7 +45,7 @@ var _ pipeline.Mailer = (*Mailer)(nil)
 // NewMailer returns a Mailer sending from the verified address from (the
 // stack passes it in LEADFLOW_SENDER_EMAIL). The client is built once at
 // cold start.
-func NewMailer(client API, from string) *Mailer {
+func NewMailer(client awsjson.Caller, from string) *Mailer {
 	return &Mailer{client: client, from: from}
 }
 
@@ -54,7 +65,7 @@ func (m *Mailer) Send(ctx context.Context, e pipeline.Email) error {
 // Notifier emails notifications to reps and managers. It is safe for
 // concurrent use.
 type Notifier struct {
-	client  API
+	client  awsjson.Caller
 	from    string
 	address func(ctx context.Context, id string) (string, error)
 }
@@ -64,7 +75,7 @@ var _ pipeline.Notifier = (*Notifier)(nil)
 // NewNotifier returns a Notifier sending from the verified address from to
 // the address that address returns for a rep or manager id (the wiring
 // reads it from the routing config).
-func NewNotifier(client API, from string, address func(ctx context.Context, id string) (string, error)) *Notifier {
+func NewNotifier(client awsjson.Caller, from string, address func(ctx context.Context, id string) (string, error)) *Notifier {
 	return &Notifier{client: client, from: from, address: address}
 }
 
@@ -84,29 +95,23 @@ func (n *Notifier) Notify(ctx context.Context, note pipeline.Notification) error
 	return send(ctx, n.client, n.from, to, note.Subject, note.Body, "notify "+note.To+" of "+note.Kind)
 }
 
-func send(ctx context.Context, client API, from, to, subject, body, op string) error {
-	_, err := client.SendEmail(ctx, &sesv2.SendEmailInput{
-		FromEmailAddress: aws.String(from),
-		Destination:      &types.Destination{ToAddresses: []string{to}},
-		Content: &types.EmailContent{Simple: &types.Message{
-			Subject: &types.Content{Data: aws.String(subject), Charset: aws.String("UTF-8")},
-			Body:    &types.Body{Text: &types.Content{Data: aws.String(body), Charset: aws.String("UTF-8")}},
-		}},
-	})
-	return translate(op, err)
+func send(ctx context.Context, client awsjson.Caller, from, to, subject, body, op string) error {
+	var in sendEmailInput
+	in.FromEmailAddress = from
+	in.Destination.ToAddresses = []string{to}
+	in.Content.Simple.Subject = content{Data: subject, Charset: "UTF-8"}
+	in.Content.Simple.Body.Text = content{Data: body, Charset: "UTF-8"}
+	return translate(op, client.Call(ctx, sendEmail, in, nil))
 }
 
 // translate refines awserr.Translate with SES's permanent refusals and its
 // account states that pass once an operator acts.
 func translate(op string, err error) error {
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		switch api.ErrorCode() {
-		case "MessageRejected", "BadRequestException", "InvalidParameterValue", "MailFromDomainNotVerifiedException":
-			return &lead.Error{Code: lead.EINVALID, Message: op + ": " + api.ErrorCode(), Err: err}
-		case "SendingPausedException", "AccountSuspendedException":
-			return &lead.Error{Code: lead.EUNAVAILABLE, Message: op + ": " + api.ErrorCode(), Err: err}
-		}
+	switch code := awsjson.Code(err); code {
+	case "MessageRejected", "BadRequestException", "InvalidParameterValue", "MailFromDomainNotVerifiedException":
+		return &lead.Error{Code: lead.EINVALID, Message: op + ": " + code, Err: err}
+	case "SendingPausedException", "AccountSuspendedException":
+		return &lead.Error{Code: lead.EUNAVAILABLE, Message: op + ": " + code, Err: err}
 	}
 	return awserr.Translate(op, err)
 }

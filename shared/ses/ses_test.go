@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/leadflow/leadflow/shared/internal/awsjson"
 	"github.com/leadflow/leadflow/shared/internal/motoserver"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/pipeline"
@@ -47,13 +48,14 @@ func sentTo(t *testing.T, recipient string) []sent {
 	return out
 }
 
-func client(t *testing.T) *sesv2.Client {
+// client returns the adapters' SES caller on moto, with the sender verified.
+func client(t *testing.T) awsjson.Caller {
 	t.Helper()
-	c := sesv2.NewFromConfig(motoserver.Config(t))
-	if _, err := c.CreateEmailIdentity(t.Context(), &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(sender)}); err != nil {
+	cfg := motoserver.Config(t)
+	if _, err := sesv2.NewFromConfig(cfg).CreateEmailIdentity(t.Context(), &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(sender)}); err != nil {
 		t.Fatalf("verify sender: %v", err)
 	}
-	return c
+	return ses.NewClient(cfg)
 }
 
 func TestMailer(t *testing.T) {

@@ -6,15 +6,13 @@ package sfn
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
-	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/leadflow/leadflow/shared/internal/awserr"
+	"github.com/leadflow/leadflow/shared/internal/awsjson"
 	"github.com/leadflow/leadflow/shared/internal/resname"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/pipeline"
@@ -23,17 +21,26 @@ import (
 // MaxNameLen is the longest execution name Step Functions accepts.
 const MaxNameLen = 80
 
-// API is the part of the Step Functions client the scheduler calls;
-// *sfn.Client implements it.
-type API interface {
-	StartExecution(ctx context.Context, in *awssfn.StartExecutionInput, opts ...func(*awssfn.Options)) (*awssfn.StartExecutionOutput, error)
-	StopExecution(ctx context.Context, in *awssfn.StopExecutionInput, opts ...func(*awssfn.Options)) (*awssfn.StopExecutionOutput, error)
+// The operations the scheduler calls.
+var (
+	startExecution = awsjson.Operation{Name: "StartExecution"}
+	stopExecution  = awsjson.Operation{Name: "StopExecution"}
+)
+
+type startExecutionInput struct {
+	StateMachineArn string `json:"stateMachineArn"`
+	Name            string `json:"name"`
+	Input           string `json:"input"`
+}
+
+type stopExecutionInput struct {
+	ExecutionArn string `json:"executionArn"`
 }
 
 // Scheduler starts and stops timer executions. It is safe for concurrent
 // use.
 type Scheduler struct {
-	client   API
+	client   awsjson.Caller
 	machines map[string]string
 }
 
@@ -42,9 +49,16 @@ var _ pipeline.Scheduler = (*Scheduler)(nil)
 // New returns a Scheduler that runs a timer of kind k on the state machine
 // ARN machines[k] (pipeline.TimerSLA and pipeline.TimerNurture; the stack
 // passes them in LEADFLOW_SLA_STATE_MACHINE and
-// LEADFLOW_NURTURE_STATE_MACHINE). The client is built once at cold start.
-func New(client API, machines map[string]string) *Scheduler {
+// LEADFLOW_NURTURE_STATE_MACHINE). The client, a Step Functions caller,
+// is built once at cold start.
+func New(client awsjson.Caller, machines map[string]string) *Scheduler {
 	return &Scheduler{client: client, machines: machines}
+}
+
+// NewFromConfig returns the Scheduler functions use: a Step Functions
+// caller built from cfg.
+func NewFromConfig(cfg aws.Config, machines map[string]string) *Scheduler {
+	return New(awsjson.New(cfg, awsjson.StepFunctions), machines)
 }
 
 // Schedule starts an execution named ExecutionName(t.Key) with the timer as
@@ -66,13 +80,8 @@ func (s *Scheduler) Schedule(ctx context.Context, t pipeline.Timer) error {
 	if err != nil {
 		return &lead.Error{Code: lead.EINVALID, Message: "schedule timer " + t.Key + ": encode", Err: err}
 	}
-	_, err = s.client.StartExecution(ctx, &awssfn.StartExecutionInput{
-		StateMachineArn: aws.String(arn),
-		Name:            aws.String(ExecutionName(t.Key)),
-		Input:           aws.String(string(in)),
-	})
-	var exists *types.ExecutionAlreadyExists
-	if errors.As(err, &exists) {
+	err = s.client.Call(ctx, startExecution, startExecutionInput{StateMachineArn: arn, Name: ExecutionName(t.Key), Input: string(in)}, nil)
+	if awsjson.Code(err) == "ExecutionAlreadyExists" {
 		return nil
 	}
 	return awserr.Translate("schedule timer "+t.Key, err)
@@ -90,9 +99,8 @@ func (s *Scheduler) Cancel(ctx context.Context, key string) error {
 	}
 	slices.Sort(arns)
 	for _, arn := range slices.Compact(arns) {
-		_, err := s.client.StopExecution(ctx, &awssfn.StopExecutionInput{ExecutionArn: aws.String(executionARN(arn, name))})
-		var missing *types.ExecutionDoesNotExist
-		if err != nil && !errors.As(err, &missing) {
+		err := s.client.Call(ctx, stopExecution, stopExecutionInput{ExecutionArn: executionARN(arn, name)}, nil)
+		if err != nil && awsjson.Code(err) != "ExecutionDoesNotExist" {
 			return awserr.Translate("cancel timer "+key, err)
 		}
 	}

@@ -68,7 +68,7 @@ func TestScheduleAndCancel(t *testing.T) {
 		}
 		machines[kind] = aws.ToString(out.StateMachineArn)
 	}
-	s := sfn.New(client, machines)
+	s := sfn.NewFromConfig(motoserver.Config(t), machines)
 	timer := pipeline.Timer{Key: "sla:lead-1:4h", Kind: pipeline.TimerSLA, LeadID: "lead-1", At: time.Date(2025, 3, 14, 13, 26, 53, 0, time.UTC), Data: "warn"}
 	execARN := strings.Replace(machines[pipeline.TimerSLA], ":stateMachine:", ":execution:", 1) + ":" + sfn.ExecutionName(timer.Key)
 	status := func(t *testing.T) types.ExecutionStatus {
@@ -126,7 +126,7 @@ func TestScheduleAndCancel(t *testing.T) {
 		}
 	})
 	t.Run("a missing machine is unavailable", func(t *testing.T) {
-		broken := sfn.New(client, map[string]string{pipeline.TimerSLA: "arn:aws:states:us-east-1:" + motoserver.Account + ":stateMachine:gone"})
+		broken := sfn.NewFromConfig(motoserver.Config(t), map[string]string{pipeline.TimerSLA: "arn:aws:states:us-east-1:" + motoserver.Account + ":stateMachine:gone"})
 		err := broken.Schedule(ctx, pipeline.Timer{Key: "y", Kind: pipeline.TimerSLA, LeadID: "lead-1", At: timer.At})
 		if lead.ErrorCode(err) != lead.EUNAVAILABLE {
 			t.Errorf("Schedule on a missing machine = %v, want EUNAVAILABLE", err)

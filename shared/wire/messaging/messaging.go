@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-
 	"github.com/leadflow/leadflow/shared/awsenv"
 	"github.com/leadflow/leadflow/shared/config"
 	"github.com/leadflow/leadflow/shared/lead"
@@ -34,7 +32,7 @@ var Notifier = wire.Option{Provides: wire.NeedNotifier, Apply: func(ctx context.
 		notifiers = append(notifiers, slack.New(url, &http.Client{Timeout: 10 * time.Second}))
 	}
 	if from := c.Getenv(awsenv.SenderEmail); from != "" {
-		notifiers = append(notifiers, ses.NewNotifier(sesv2.NewFromConfig(c.AWS), from, repEmail(c.Config)))
+		notifiers = append(notifiers, ses.NewNotifier(ses.NewClient(c.AWS), from, repEmail(c.Config)))
 	}
 	c.Service.Notifier = notifiers
 	return nil
@@ -44,7 +42,7 @@ var Notifier = wire.Option{Provides: wire.NeedNotifier, Apply: func(ctx context.
 // one, sends fail EUNAVAILABLE.
 var Mailer = wire.Option{Provides: wire.NeedMailer, Apply: func(_ context.Context, c *wire.Cloud) error {
 	if from := c.Getenv(awsenv.SenderEmail); from != "" {
-		c.Service.Mailer = ses.NewMailer(sesv2.NewFromConfig(c.AWS), from)
+		c.Service.Mailer = ses.NewMailer(ses.NewClient(c.AWS), from)
 		return nil
 	}
 	c.Service.Mailer = noMailer{}

@@ -5,8 +5,6 @@ package timers
 import (
 	"context"
 
-	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
-
 	"github.com/leadflow/leadflow/shared/awsenv"
 	"github.com/leadflow/leadflow/shared/pipeline"
 	"github.com/leadflow/leadflow/shared/sfn"
@@ -23,6 +21,6 @@ var Scheduler = wire.Option{Provides: wire.NeedScheduler, Apply: func(_ context.
 	if arn := c.Getenv(awsenv.NurtureMachine); arn != "" {
 		machines[pipeline.TimerNurture] = arn
 	}
-	c.Service.Scheduler = sfn.New(awssfn.NewFromConfig(c.AWS), machines)
+	c.Service.Scheduler = sfn.NewFromConfig(c.AWS, machines)
 	return nil
 }}

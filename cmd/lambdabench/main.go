@@ -278,8 +278,12 @@ func run(ctx context.Context, emulator string, nLeads, nColds int) error {
 			over = append(over, fmt.Sprintf("%s %.2f", n, mb(sizes[n])))
 		}
 	}
-	fmt.Printf("lambda bootstrap size: max %.2f MB (linux/arm64, stripped; target ≤ %d MB = %d bytes); over it: %d of %d %v\n",
-		mb(maxSize), targetSizeMB, targetSizeMB*1_000_000, len(over), len(names), over)
+	overList := "none"
+	if len(over) > 0 {
+		overList = strings.Join(over, ", ")
+	}
+	fmt.Printf("lambda bootstrap size: max %.2f MB (linux/arm64, stripped; target ≤ %d MB = %d bytes); over it: %d of %d (%s)\n",
+		mb(maxSize), targetSizeMB, targetSizeMB*1_000_000, len(over), len(names), overList)
 	fmt.Printf("lambda cold init: p50 %s, max %s over %d starts, p50 %s without AWS calls (linux/%s under aws-lambda-rie; target ≤ %d ms)\n",
 		ms(pct(allInits, 50)), ms(pct(allInits, 100)), len(allInits), ms(pct(allWork, 50)), hostArch(), targetInitMS)
 	fmt.Printf("lambda cold init floor: p50 %s for a Go function that does nothing, measured the same way: the emulator's and a bare runtime's share of the figures above\n",

@@ -5,6 +5,7 @@ package ses
 
 import (
 	"context"
+	"errors"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -105,8 +106,16 @@ func send(ctx context.Context, client awsjson.Caller, from, to, subject, body, o
 }
 
 // translate refines awserr.Translate with SES's permanent refusals and its
-// account states that pass once an operator acts.
+// account states that pass once an operator acts. SES's messages quote the
+// addresses it refused (a recipient in the sandbox, say): they are
+// dropped, so the error, which is logged, carries no PII.
 func translate(op string, err error) error {
+	var api *awsjson.APIError
+	if errors.As(err, &api) {
+		redacted := *api
+		redacted.Message = ""
+		err = &redacted
+	}
 	switch code := awsjson.Code(err); code {
 	case "MessageRejected", "BadRequestException", "InvalidParameterValue", "MailFromDomainNotVerifiedException":
 		return &lead.Error{Code: lead.EINVALID, Message: op + ": " + code, Err: err}

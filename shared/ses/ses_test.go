@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,5 +110,25 @@ func TestNotifier(t *testing.T) {
 	unknown.To = "rep-nobody"
 	if got := lead.ErrorCode(n.Notify(t.Context(), unknown)); got != lead.ENOTFOUND {
 		t.Errorf("Notify(unknown rep) code = %q, want %q", got, lead.ENOTFOUND)
+	}
+}
+
+// refusing answers every call with SES's sandbox refusal, which quotes the
+// address it refused.
+type refusing struct{ to string }
+
+func (r refusing) Call(context.Context, awsjson.Operation, any, any) error {
+	return &awsjson.APIError{Code: "MessageRejected", Status: 400, RequestID: "req-1",
+		Message: "Email address is not verified. The following identities failed the check in region EU-WEST-1: " + r.to}
+}
+
+func TestErrorsCarryNoAddress(t *testing.T) {
+	const to = "ada@analytical-engines.example"
+	err := ses.NewMailer(refusing{to}, sender).Send(t.Context(), pipeline.Email{Key: "k", LeadID: "lead-1", To: to, Subject: "s", Body: "b"})
+	if lead.ErrorCode(err) != lead.EINVALID || awsjson.Code(err) != "MessageRejected" {
+		t.Fatalf("Send = %v, want EINVALID keeping the answer's code", err)
+	}
+	if strings.Contains(err.Error(), to) {
+		t.Errorf("Send error %q quotes the recipient; errors are logged", err)
 	}
 }

@@ -213,7 +213,11 @@ type APIError struct {
 var _ smithy.APIError = (*APIError)(nil)
 
 func (e *APIError) Error() string {
-	return fmt.Sprintf("api error %s: %s (HTTP %d, request id %s)", e.Code, e.Message, e.Status, e.RequestID)
+	msg := "api error " + e.Code
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	return fmt.Sprintf("%s (HTTP %d, request id %s)", msg, e.Status, e.RequestID)
 }
 
 func (e *APIError) ErrorCode() string    { return e.Code }

@@ -261,6 +261,11 @@ func (c *Client) deliver(ctx context.Context, p Payload, gone404 bool) error {
 		if attempt >= c.cfg.Attempts {
 			break
 		}
+		if ctx.Err() != nil {
+			// The answer raced the cancellation: the invocation is ending,
+			// and the queue retries, not this call.
+			return &lead.Error{Code: lead.EUNAVAILABLE, Message: op + ": request abandoned", Err: ctx.Err()}
+		}
 		if wait > MaxRetryAfter {
 			return &lead.Error{Code: lead.ERATELIMIT, Message: fmt.Sprintf("%s: the CRM asks to wait %s", op, wait), Err: err}
 		}

@@ -95,7 +95,10 @@ func (s *Signer) Verify(ctx context.Context, req Request, body []byte) error {
 			return fmt.Errorf("record signature: %w", err)
 		}
 		if !fresh {
-			return lead.Errorf(lead.EUNAUTHORIZED, "signature already used (replay)")
+			// Spent even when that attempt failed: a sender signs each
+			// attempt afresh, so an old request cannot be replayed over a
+			// newer one (a later outcome undone).
+			return lead.Errorf(lead.EUNAUTHORIZED, "signature already used (replay); sign each attempt with a fresh t")
 		}
 	}
 	return nil

@@ -94,3 +94,49 @@ func (s *Store) Increment(ctx context.Context, counter string) (int64, error) {
 	}
 	return getN(out.Attributes, AttrCount)
 }
+
+// AddCapped adds delta to a named counter unless limit is positive and the
+// total would then exceed it, and returns the total after the call. The
+// check and the add are one conditional update, so concurrent callers never
+// overshoot the limit together. Returns EINVALID for an empty name or a
+// delta that is not positive, EUNAVAILABLE on a transient failure.
+func (s *Store) AddCapped(ctx context.Context, counter string, delta, limit int64) (int64, bool, error) {
+	if counter == "" {
+		return 0, false, lead.Errorf(lead.EINVALID, "add capped: counter name is required")
+	}
+	if delta <= 0 {
+		return 0, false, lead.Errorf(lead.EINVALID, "add capped %s: delta must be positive, got %d", counter, delta)
+	}
+	k := key(counterPK(counter), skCounter)
+	if limit <= 0 || delta <= limit {
+		in := &dynamodb.UpdateItemInput{
+			TableName:                 &s.table,
+			Key:                       k,
+			UpdateExpression:          aws.String("SET #t = :t ADD #n :d"),
+			ExpressionAttributeNames:  map[string]string{"#t": AttrType, "#n": AttrCount},
+			ExpressionAttributeValues: item{":t": str(TypeCounter), ":d": num(delta)},
+			ReturnValues:              types.ReturnValueUpdatedNew,
+		}
+		if limit > 0 {
+			in.ConditionExpression = aws.String("attribute_not_exists(#n) OR #n <= :max")
+			in.ExpressionAttributeValues[":max"] = num(limit - delta)
+		}
+		out, err := s.db.UpdateItem(ctx, in)
+		if err == nil {
+			total, err := getN(out.Attributes, AttrCount)
+			return total, true, err
+		}
+		if err = s.translate("add to counter "+counter, err); !lead.IsCode(err, lead.ECONFLICT) {
+			return 0, false, err
+		}
+	}
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: k, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return 0, false, s.translate("read counter "+counter, err)
+	}
+	if out.Item == nil {
+		return 0, false, nil
+	}
+	total, err := getN(out.Item, AttrCount)
+	return total, false, err
+}

@@ -221,3 +221,34 @@ func (s *Store) Increment(ctx context.Context, counter string) (int64, error) {
 	}
 	return n, nil
 }
+
+// AddCapped adds delta to a counter unless limit is positive and the total
+// would then exceed it, and returns the total after the call. Returns
+// EINVALID without a name or with a delta that is not positive.
+func (s *Store) AddCapped(ctx context.Context, counter string, delta, limit int64) (int64, bool, error) {
+	if err := checkKey("counter", counter); err != nil {
+		return 0, false, fmt.Errorf("add capped: %w", err)
+	}
+	if delta <= 0 {
+		return 0, false, lead.Errorf(lead.EINVALID, "add capped %s: delta must be positive, got %d", counter, delta)
+	}
+	k := []byte(counter)
+	var total int64
+	var added bool
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketCounters)
+		total, added = 0, false
+		if v := b.Get(k); len(v) == 8 {
+			total = int64(binary.BigEndian.Uint64(v))
+		}
+		if limit > 0 && total+delta > limit {
+			return nil
+		}
+		total, added = total+delta, true
+		return b.Put(k, binary.BigEndian.AppendUint64(nil, uint64(total)))
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("add capped %s: %w", counter, err)
+	}
+	return total, added, nil
+}

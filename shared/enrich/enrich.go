@@ -62,9 +62,9 @@ type Options struct {
 	// error if ctx ends first. nil: a timer. Tests inject one that advances
 	// their clock.
 	Sleep func(ctx context.Context, d time.Duration) error
-	// Ledger keeps the monthly spend. nil: an in-process ledger, which is
-	// exact for one process (leadflow dev) but gives every Lambda instance
-	// the whole budget.
+	// Ledger keeps the monthly spend: a StoreLedger, so that all processes
+	// share one budget. nil: an in-process ledger (tests), which gives every
+	// process the whole budget.
 	Ledger Ledger
 	// BreakerThreshold is the number of consecutive failed lookups that open
 	// a provider's circuit (0: DefaultBreakerThreshold); BreakerCooldown is

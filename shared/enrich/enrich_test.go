@@ -3,6 +3,7 @@ package enrich
 import (
 	"context"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/leadflow/leadflow/shared/config"
 	"github.com/leadflow/leadflow/shared/configfile"
+	"github.com/leadflow/leadflow/shared/embedded"
 	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/pipeline"
 	"github.com/leadflow/leadflow/shared/scoring/celrules"
@@ -420,6 +422,60 @@ func TestBudget(t *testing.T) {
 			t.Errorf("CostPer1000Leads = %v, want 80", got)
 		}
 	})
+}
+
+// The monthly budget kept in the store is one budget for every process (in
+// AWS, every enrich function instance), and a restart does not refill it.
+func TestBudgetInTheStoreIsShared(t *testing.T) {
+	db, err := embedded.Open(filepath.Join(t.TempDir(), "store.db"))
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	h := newHarness()
+	h.ledger = StoreLedger{Store: db}
+	a := newAPI(t, answer)
+	p := a.provider("api", "employees")
+	p.CostPerCall = 0.10
+	cfg := config.Enrichment{MonthlyBudget: 0.30, Providers: []*config.Provider{p}}
+	instances := []*Waterfall{h.waterfall(t, cfg), h.waterfall(t, cfg), h.waterfall(t, cfg)}
+
+	var statuses []string
+	for i, d := range []string{"a1-corp.com", "a2-corp.com", "a3-corp.com", "a4-corp.com"} {
+		w := instances[min(i, 2)]
+		statuses = append(statuses, h.enrich(t, w, byEmail(t, "jane@"+d), "employees").Status)
+	}
+	if d := cmp.Diff([]string{"ok", "ok", "ok", "skipped"}, statuses); d != "" {
+		t.Errorf("statuses across instances (-want +got):\n%s", d)
+	}
+	if a.hits.Load() != 3 {
+		t.Errorf("provider hit %d times, want 3 (the budget's worth)", a.hits.Load())
+	}
+	total, _, err := db.AddCapped(t.Context(), "enrichment-spend:2025-06", 1, 1)
+	if err != nil || total != 300_000 {
+		t.Errorf("stored June spend = %d micros, %v; want 300000", total, err)
+	}
+}
+
+// A ledger that cannot answer stops spending: the lead goes on unenriched.
+func TestBudgetUnknownStopsSpending(t *testing.T) {
+	h := newHarness()
+	h.ledger = failingLedger{}
+	a := newAPI(t, answer)
+	p := a.provider("api", "employees")
+	p.CostPerCall = 0.10
+	w := h.waterfall(t, config.Enrichment{MonthlyBudget: 5, Providers: []*config.Provider{p}})
+
+	got := h.enrich(t, w, byEmail(t, "jane@acme-corp.com"), "employees")
+	if got.Status != lead.EnrichmentSkipped || got.Error != "budget: monthly spend unknown" || a.hits.Load() != 0 {
+		t.Errorf("result %+v after %d calls, want skipped with the budget unknown and no call", got, a.hits.Load())
+	}
+}
+
+type failingLedger struct{}
+
+func (failingLedger) Spend(context.Context, string, int64, int64) (bool, error) {
+	return false, lead.Errorf(lead.EUNAVAILABLE, "store down")
 }
 
 func TestEnrichWithoutLead(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/leadflow/leadflow/shared/internal/backoff"
+	"github.com/leadflow/leadflow/shared/pipeline"
 )
 
 // maxRetryAfter bounds how long a provider's Retry-After is honoured: a
@@ -205,6 +206,17 @@ func (c *cache) put(key string, rec record, now time.Time) {
 		}
 	}
 	c.entries[key] = cacheEntry{rec: rec, until: now.Add(c.ttl)}
+}
+
+// StoreLedger keeps the monthly spend in a counter of the store
+// ("enrichment-spend:<month>"), so that every process and every Lambda
+// instance draws on one budget and a restart does not refill it.
+type StoreLedger struct{ Store pipeline.Store }
+
+// Spend implements Ledger.
+func (l StoreLedger) Spend(ctx context.Context, month string, cost, limit int64) (bool, error) {
+	_, added, err := l.Store.AddCapped(ctx, "enrichment-spend:"+month, cost, limit)
+	return added, err
 }
 
 // memLedger is the in-process Ledger: one month's total.

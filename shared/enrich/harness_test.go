@@ -45,6 +45,7 @@ type harness struct {
 	logs    bytes.Buffer
 	env     map[string]string
 	secrets func(ctx context.Context, name string) (string, error)
+	ledger  Ledger // nil: the in-process one
 
 	mu     sync.Mutex
 	sleeps []time.Duration
@@ -69,6 +70,7 @@ func (h *harness) waterfall(t *testing.T, cfg config.Enrichment) *Waterfall {
 		Metrics:          h.metrics,
 		Logger:           slog.New(slog.NewTextHandler(&h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Sleep:            h.sleep,
+		Ledger:           h.ledger,
 		BreakerThreshold: 3,
 		BreakerCooldown:  time.Minute,
 	})

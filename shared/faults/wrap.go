@@ -118,6 +118,19 @@ func (f *store) Increment(ctx context.Context, counter string) (int64, error) {
 	return value(f.in, Store, "increment", true, func() (int64, error) { return f.s.Increment(ctx, counter) })
 }
 
+func (f *store) AddCapped(ctx context.Context, counter string, delta, limit int64) (int64, bool, error) {
+	var added bool
+	total, err := value(f.in, Store, "add capped", true, func() (int64, error) {
+		n, a, err := f.s.AddCapped(ctx, counter, delta, limit)
+		added = a
+		return n, err
+	})
+	if err != nil {
+		return 0, false, err
+	}
+	return total, added, nil
+}
+
 func (f *store) OwnerQueue(ctx context.Context, owner string, limit int) ([]*lead.Lead, error) {
 	return value(f.in, Store, "owner queue", false, func() ([]*lead.Lead, error) { return f.s.OwnerQueue(ctx, owner, limit) })
 }

@@ -168,7 +168,7 @@ func (a *App) open() error {
 	if a.Service.CRM, err = wire.CRM(a.Config, a.clock, a.opts.Log, os.Getenv, nil); err != nil {
 		return fmt.Errorf("crm: %w", err)
 	}
-	if a.Service.Enricher, err = wire.Enricher(a.Config, a.clock, a.Service.Metrics, a.opts.Log, nil); err != nil {
+	if a.Service.Enricher, err = wire.Enricher(a.Config, a.Store, a.clock, a.Service.Metrics, a.opts.Log, nil); err != nil {
 		return fmt.Errorf("enrichment: %w", err)
 	}
 	if a.opts.Wrap != nil {

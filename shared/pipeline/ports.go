@@ -60,6 +60,11 @@ type Store interface {
 	// Increment atomically adds one to a named counter and returns the new
 	// value (the first call returns 1). Used for fair round-robin.
 	Increment(ctx context.Context, counter string) (int64, error)
+	// AddCapped atomically adds delta (positive) to a named counter unless
+	// limit is positive and the total would then exceed it; it returns the
+	// total after the call and whether delta was added. Used for spend
+	// limits that every process (every Lambda instance) must share.
+	AddCapped(ctx context.Context, counter string, delta, limit int64) (total int64, added bool, err error)
 
 	// OwnerQueue returns the open leads of an owner (stage sql or sal),
 	// highest score first, at most limit (0 means no limit).

@@ -3,11 +3,13 @@ package storetest
 import (
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/pipeline"
 )
 
@@ -125,6 +127,84 @@ func testIncrement(t *testing.T, newStore newStoreFunc) {
 		}
 		if diff := cmp.Diff(want, all); diff != "" {
 			t.Errorf("values handed out (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func testAddCapped(t *testing.T, newStore newStoreFunc) {
+	t.Run("adds up to the limit and no further", func(t *testing.T) {
+		s := newStore(t)
+		steps := []struct {
+			counter      string
+			delta, limit int64
+			total        int64
+			added        bool
+		}{
+			{"spend:2025-03", 400, 1000, 400, true},
+			{"spend:2025-03", 600, 1000, 1000, true}, // exactly at the limit
+			{"spend:2025-03", 1, 1000, 1000, false},
+			{"spend:2025-04", 1001, 1000, 0, false}, // a delta above the limit on a new counter
+			{"spend:2025-04", 250, 1000, 250, true},
+			{"spend:2025-03", 5, 0, 1005, true}, // limit 0: no limit
+			{"spend:2025-03", 5, 2000, 1010, true},
+		}
+		for _, st := range steps {
+			total, added, err := s.AddCapped(t.Context(), st.counter, st.delta, st.limit)
+			if err != nil {
+				t.Fatalf("AddCapped(%s, %d, %d): %v", st.counter, st.delta, st.limit, err)
+			}
+			if total != st.total || added != st.added {
+				t.Errorf("AddCapped(%s, %d, %d) = %d, %t, want %d, %t", st.counter, st.delta, st.limit, total, added, st.total, st.added)
+			}
+		}
+	})
+
+	t.Run("shares the counter with Increment", func(t *testing.T) {
+		s := newStore(t)
+		if _, err := s.Increment(t.Context(), "rr:smb"); err != nil {
+			t.Fatalf("Increment: %v", err)
+		}
+		total, added, err := s.AddCapped(t.Context(), "rr:smb", 2, 0)
+		if err != nil || total != 3 || !added {
+			t.Errorf("AddCapped after Increment = %d, %t, %v, want 3, true, nil", total, added, err)
+		}
+	})
+
+	t.Run("a delta that is not positive is invalid", func(t *testing.T) {
+		s := newStore(t)
+		for _, d := range []int64{0, -5} {
+			if _, _, err := s.AddCapped(t.Context(), "spend:2025-03", d, 100); !lead.IsCode(err, lead.EINVALID) {
+				t.Errorf("AddCapped(delta %d) error = %v, want EINVALID", d, err)
+			}
+		}
+	})
+
+	t.Run("racing adds never overshoot the limit", func(t *testing.T) {
+		s := newStore(t)
+		const workers, each, delta, limit = 8, 5, 30, 1000
+		var mu sync.Mutex
+		var added int64
+		parallel(workers, func(int) {
+			for range each {
+				_, ok, err := s.AddCapped(t.Context(), "spend:2025-03", delta, limit)
+				if err != nil {
+					t.Errorf("AddCapped: %v", err)
+					return
+				}
+				if ok {
+					mu.Lock()
+					added += delta
+					mu.Unlock()
+				}
+			}
+		})
+		total, ok, err := s.AddCapped(t.Context(), "spend:2025-03", delta, limit)
+		if err != nil || ok {
+			t.Fatalf("AddCapped past the limit = %d, %t, %v, want not added", total, ok, err)
+		}
+		// 40 adds of 30 want 1200; 33 of them fit under 1000.
+		if want := int64(limit / delta * delta); total != want || added != want {
+			t.Errorf("after racing adds: total %d, sum of accepted deltas %d, want both %d", total, added, want)
 		}
 	})
 }

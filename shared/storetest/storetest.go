@@ -43,6 +43,7 @@ func RunConformanceTests(t *testing.T, newStore func(t *testing.T) pipeline.Stor
 		{"Accounts", testAccounts},
 		{"PutOnce", testPutOnce},
 		{"Increment", testIncrement},
+		{"AddCapped", testAddCapped},
 		{"OwnerQueue", testOwnerQueue},
 		{"InactiveSince", testInactiveSince},
 		{"ScanLeads", testScanLeads},

@@ -56,10 +56,12 @@ func nurtureRules(cfg *config.Config) pipeline.NurtureRules {
 	return pipeline.NurtureRules{Cadences: cadences, EnrichMaxAge: cfg.Enrichment.MaxAge}
 }
 
-// Enricher builds the provider waterfall of the config.
-func Enricher(cfg *config.Config, clock pipeline.Clock, m pipeline.Metrics, log *slog.Logger, secrets func(ctx context.Context, name string) (string, error)) (*enrich.Waterfall, error) {
+// Enricher builds the provider waterfall of the config, its monthly spend
+// kept in store.
+func Enricher(cfg *config.Config, store pipeline.Store, clock pipeline.Clock, m pipeline.Metrics, log *slog.Logger, secrets func(ctx context.Context, name string) (string, error)) (*enrich.Waterfall, error) {
 	return enrich.New(cfg.Enrichment, cfg.FS, enrich.Options{
 		Clock: clock, HTTPClient: &http.Client{Timeout: 30 * time.Second}, Secrets: secrets, Metrics: m, Logger: log,
+		Ledger: enrich.StoreLedger{Store: store},
 	})
 }
 

@@ -12,7 +12,7 @@ import (
 // Enricher is the config's provider waterfall, with API keys from Secrets
 // Manager.
 var Enricher = wire.Option{Provides: wire.NeedEnricher, Apply: func(_ context.Context, c *wire.Cloud) error {
-	e, err := wire.Enricher(c.Config, c.Service.Clock, c.Service.Metrics, c.Log, secrets.NewFromConfig(c.AWS).Get)
+	e, err := wire.Enricher(c.Config, c.Service.Store, c.Service.Clock, c.Service.Metrics, c.Log, secrets.NewFromConfig(c.AWS).Get)
 	if err != nil {
 		return err
 	}

@@ -154,35 +154,25 @@ func run(ctx context.Context, emulator string, nLeads, nColds int) error {
 		return environ(vars, home)
 	}
 
-	fmt.Printf("== cold starts: %d per function under aws-lambda-rie, one at a time\n", nColds)
+	fmt.Printf("== cold starts: %d per function under aws-lambda-rie, one at a time, in rounds over the functions\n", nColds)
+	// Rounds, not one function's starts back to back: whatever the host is
+	// still doing after the deploy (moto settling, page cache) then falls on
+	// every function alike instead of on the first one measured. The floor,
+	// a function that does nothing, runs in each round too.
 	inits, initWork := map[string][]time.Duration{}, map[string][]time.Duration{}
-	for _, n := range names {
-		for range nColds {
-			r, err := startRIE(ctx, emulator, filepath.Join(hostDir, n), tmp, envOf(n), count.waitedSoFar)
+	var floor []time.Duration
+	for range nColds {
+		for _, n := range names {
+			rep, err := coldStart(ctx, emulator, filepath.Join(hostDir, n), tmp, envOf(n), count.waitedSoFar, probe(n))
 			if err != nil {
-				return err
-			}
-			_, rep, callErr := r.call(ctx, probe(n))
-			r.stop()
-			if rep.init == 0 {
-				return fmt.Errorf("%s: no init measured: %v", n, callErr)
+				return fmt.Errorf("%s: %w", n, err)
 			}
 			inits[n] = append(inits[n], rep.init)
 			initWork[n] = append(initWork[n], max(0, rep.init-rep.initAWS))
 		}
-	}
-
-	// The floor: the same measurement of a function that does nothing.
-	var floor []time.Duration
-	for range nColds {
-		r, err := startRIE(ctx, emulator, filepath.Join(hostDir, path.Base(floorPkg)), tmp, envOf(names[0]), count.waitedSoFar)
+		rep, err := coldStart(ctx, emulator, filepath.Join(hostDir, path.Base(floorPkg)), tmp, envOf(names[0]), count.waitedSoFar, []byte("{}"))
 		if err != nil {
-			return err
-		}
-		_, rep, callErr := r.call(ctx, []byte("{}"))
-		r.stop()
-		if rep.init == 0 {
-			return fmt.Errorf("floor: no init measured: %v", callErr)
+			return fmt.Errorf("floor: %w", err)
 		}
 		floor = append(floor, rep.init)
 	}

@@ -264,3 +264,18 @@ func environ(vars map[string]string, home string) []string {
 	}
 	return env
 }
+
+// coldStart starts binary under a fresh emulator, sends it event and
+// returns the report of that first invocation, which carries the init.
+func coldStart(ctx context.Context, emulator, binary, dir string, env []string, aws func() time.Duration, event []byte) (report, error) {
+	r, err := startRIE(ctx, emulator, binary, dir, env, aws)
+	if err != nil {
+		return report{}, err
+	}
+	_, rep, callErr := r.call(ctx, event)
+	r.stop()
+	if rep.init == 0 {
+		return report{}, fmt.Errorf("no init measured: %v", callErr)
+	}
+	return rep, nil
+}

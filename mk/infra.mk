@@ -10,7 +10,7 @@ CDK_ARGS ?=
 TEST_DEPS += node-deps
 BENCH_DEPS += node-deps
 
-.PHONY: node-deps synth deploy destroy
+.PHONY: node-deps synth bootstrap deploy destroy
 
 node-deps: $(NODE_STAMP)
 
@@ -24,6 +24,10 @@ $(NODE_STAMP): package.json package-lock.json
 
 synth: node-deps
 	$(CDK) synth --quiet $(CDK_ARGS)
+
+# Once per account and region, before the first deploy.
+bootstrap: node-deps
+	$(CDK) bootstrap $(CDK_ARGS)
 
 deploy: node-deps
 	$(CDK) deploy $(CDK_ARGS)

@@ -60,7 +60,7 @@ func TestCloudInABox(t *testing.T) {
 		t.Fatalf("deployed functions (-declared +deployed):\n%s", cmp.Diff(want, got))
 	}
 
-	// The operator's step after deploying (docs/deploy.md): the Slack
+	// The operator's step after deploying (README, Deploying to AWS): the Slack
 	// secret gets the incoming-webhook URL, here a recorder.
 	slack := &recorder{}
 	hook := httptest.NewServer(slack)

@@ -212,7 +212,7 @@ func newTable(scope constructs.Construct) awsdynamodb.Table {
 func newSecrets(stack awscdk.Stack, r *resources, props *LeadflowStackProps) {
 	rotation := func(s constructs.IConstruct) {
 		suppress(s, "AwsSolutions-SMG4", "holds a third-party credential (Slack webhook URL) or keys shared with webhook "+
-			"senders: a rotation Lambda cannot renew those without the third party, so operators rotate them (docs/deploy.md)")
+			"senders: a rotation Lambda cannot renew those without the third party, so operators rotate them (README, Deploying to AWS)")
 	}
 	// The shape shared/wire reads, with a random HMAC secret: usable as
 	// deployed, API keys and the LinkedIn secret are added by the operator.

@@ -6,6 +6,7 @@
 package events
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -200,6 +201,23 @@ type Envelope struct {
 	Region     string          `json:"region,omitempty"`
 	Resources  []string        `json:"resources"`
 	Detail     json.RawMessage `json:"detail"`
+}
+
+// MaxSize is the largest event the bus carries, in bytes: EventBridge's
+// entry and SQS's message limit. The local bus enforces it too, so an event
+// too large for AWS fails in `leadflow dev` first.
+const MaxSize = 256 * 1024
+
+// Check returns EINVALID unless the bus can carry e: it needs a
+// detail-type and a detail that is a JSON object, as EventBridge requires.
+func (e Envelope) Check() error {
+	if e.DetailType == "" {
+		return lead.Errorf(lead.EINVALID, "event %s: no detail-type", e.ID)
+	}
+	if d := bytes.TrimLeft(e.Detail, " \t\r\n"); len(d) == 0 || d[0] != '{' || !json.Valid(d) {
+		return lead.Errorf(lead.EINVALID, "event %s (%s): the detail is not a JSON object", e.ID, e.DetailType)
+	}
+	return nil
 }
 
 // Wrap encodes d into an envelope with the given id.

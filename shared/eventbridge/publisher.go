@@ -55,12 +55,17 @@ func New(client API, bus string) *Publisher {
 // EventBridge assigns its own event id: consumers deduplicate by the detail
 // (lead id, activity id), never by the envelope id.
 //
-// Returns ETOOLARGE if one event alone exceeds MaxBatchSize, EUNAVAILABLE if
+// Returns EINVALID for an envelope without a detail-type or whose detail is
+// not a JSON object, ETOOLARGE if one event alone exceeds MaxBatchSize
+// (nothing is published then), EUNAVAILABLE if
 // entries still fail after the retries or the bus cannot be reached,
 // EINTERNAL for a request the bus refuses as malformed.
 func (p *Publisher) Publish(ctx context.Context, envs ...events.Envelope) error {
 	pending := make([]types.PutEventsRequestEntry, 0, len(envs))
 	for _, env := range envs {
+		if err := env.Check(); err != nil {
+			return fmt.Errorf("publish: %w", err)
+		}
 		e := p.entry(env)
 		if size := entrySize(e); size > MaxBatchSize {
 			return lead.Errorf(lead.ETOOLARGE, "publish %s: event of %d bytes exceeds %d", env.DetailType, size, MaxBatchSize)

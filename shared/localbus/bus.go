@@ -261,18 +261,15 @@ func (b *Bus) Close() error {
 // Publish puts a copy of each envelope on the queue of every consumer routed
 // to its detail type, durably and atomically, before it returns; an
 // envelope no consumer wants is dropped, as EventBridge does. Returns
-// EINVALID for an envelope without a detail-type or with malformed detail
-// JSON (nothing is published then), EUNAVAILABLE if the bus is closed, or
-// the disk's error.
+// EINVALID for an envelope without a detail-type or whose detail is not a
+// JSON object, ETOOLARGE for one over events.MaxSize (nothing is published
+// then), EUNAVAILABLE if the bus is closed, or the disk's error.
 func (b *Bus) Publish(ctx context.Context, envs ...events.Envelope) error {
 	bodies := make([]json.RawMessage, 0, len(envs))
 	for _, env := range envs {
-		if env.DetailType == "" {
-			return lead.Errorf(lead.EINVALID, "publish event %s: no detail-type", env.ID)
-		}
-		body, err := json.Marshal(env)
+		body, err := encodeEnvelope(env)
 		if err != nil {
-			return &lead.Error{Code: lead.EINVALID, Message: fmt.Sprintf("publish event %s: encode envelope", env.ID), Err: err}
+			return fmt.Errorf("publish: %w", err)
 		}
 		bodies = append(bodies, body)
 	}
@@ -377,17 +374,18 @@ func (st *staged) deliver() {
 }
 
 // Send puts the envelopes straight on one consumer's queue, durably, before
-// it returns. Returns EINVALID for an unknown consumer or an unencodable
-// envelope, EUNAVAILABLE if the bus is closed, or the disk's error.
+// it returns. Returns EINVALID for an unknown consumer or an envelope
+// Publish refuses, ETOOLARGE for one over events.MaxSize (nothing is sent
+// then), EUNAVAILABLE if the bus is closed, or the disk's error.
 func (b *Bus) Send(ctx context.Context, to events.Consumer, envs ...events.Envelope) error {
 	if _, ok := b.queues[to]; !ok {
 		return lead.Errorf(lead.EINVALID, "send to unknown consumer %q", to)
 	}
 	msgs := make([]*message, 0, len(envs))
 	for _, env := range envs {
-		body, err := json.Marshal(env)
+		body, err := encodeEnvelope(env)
 		if err != nil {
-			return &lead.Error{Code: lead.EINVALID, Message: fmt.Sprintf("send event %s: encode envelope", env.ID), Err: err}
+			return fmt.Errorf("send to %s: %w", to, err)
 		}
 		msgs = append(msgs, b.newMessage(body))
 	}
@@ -399,6 +397,22 @@ func (b *Bus) Send(ctx context.Context, to events.Consumer, envs ...events.Envel
 		return fmt.Errorf("send %d events to %s: %w", len(envs), to, err)
 	}
 	return nil
+}
+
+// encodeEnvelope is env as a message body. Returns EINVALID for an envelope
+// the bus cannot carry, ETOOLARGE for one over events.MaxSize.
+func encodeEnvelope(env events.Envelope) ([]byte, error) {
+	if err := env.Check(); err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(env)
+	if err != nil {
+		return nil, &lead.Error{Code: lead.EINVALID, Message: fmt.Sprintf("encode event %s", env.ID), Err: err}
+	}
+	if len(body) > events.MaxSize {
+		return nil, lead.Errorf(lead.ETOOLARGE, "event %s (%s) of %d bytes exceeds %d", env.ID, env.DetailType, len(body), events.MaxSize)
+	}
+	return body, nil
 }
 
 func (b *Bus) newMessage(body []byte) *message {

@@ -70,8 +70,9 @@ func QueueURLs(getenv func(string) string) map[events.Consumer]string {
 // again with backoff, a bounded number of times. Delivery is at-least-once:
 // after an error some envelopes may have been sent, and the caller retries.
 //
-// Returns EINVALID for a consumer without a queue, ETOOLARGE for an
-// envelope over MaxBatchSize, EUNAVAILABLE if messages still fail after the
+// Returns EINVALID for a consumer without a queue or an envelope without a
+// detail-type or whose detail is not a JSON object, ETOOLARGE for an
+// envelope over MaxBatchSize (nothing is sent then), EUNAVAILABLE if messages still fail after the
 // retries or the queue cannot be reached, EINTERNAL if SQS refuses a
 // message as malformed.
 func (s *Sender) Send(ctx context.Context, to events.Consumer, envs ...events.Envelope) error {
@@ -81,6 +82,9 @@ func (s *Sender) Send(ctx context.Context, to events.Consumer, envs ...events.En
 	}
 	pending := make([]types.SendMessageBatchRequestEntry, 0, len(envs))
 	for i, env := range envs {
+		if err := env.Check(); err != nil {
+			return fmt.Errorf("send to %s: %w", to, err)
+		}
 		body, err := json.Marshal(env)
 		if err != nil {
 			return &lead.Error{Code: lead.EINVALID, Message: fmt.Sprintf("send to %s: encode %s", to, env.DetailType), Err: err}

@@ -65,12 +65,15 @@ func New(client API, target Target, now func() time.Time) *Scheduler {
 // Schedule creates a schedule named ScheduleName(t.Key) that fires once at
 // t.At (in UTC, to the second; a time already past fires at the next second)
 // with the timer as JSON input, and is deleted after it fires. Scheduling a
-// key that has a schedule is a no-op. Returns EINVALID for a timer without
-// key, EUNAVAILABLE if the service cannot be reached or throttles, EINTERNAL
-// if it refuses the request as malformed.
+// key that has a schedule is a no-op; a key whose schedule is gone (fired or
+// cancelled) schedules anew, since EventBridge Scheduler keeps no record of
+// deleted names as Step Functions does of execution names. Returns EINVALID
+// for a timer pipeline.Timer.Check refuses, EUNAVAILABLE if the service
+// cannot be reached or throttles, EINTERNAL if it refuses the request as
+// malformed.
 func (s *Scheduler) Schedule(ctx context.Context, t pipeline.Timer) error {
-	if t.Key == "" {
-		return lead.Errorf(lead.EINVALID, "schedule timer: key is required")
+	if err := t.Check(); err != nil {
+		return err
 	}
 	in, err := json.Marshal(t)
 	if err != nil {

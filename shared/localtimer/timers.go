@@ -300,13 +300,8 @@ func (t *Timers) lockAll() func() {
 // EINVALID for a timer without key, kind or time, EUNAVAILABLE if the
 // timers are closed, or the disk's error.
 func (t *Timers) Schedule(ctx context.Context, tm pipeline.Timer) error {
-	switch {
-	case tm.Key == "":
-		return lead.FieldError("key", "timer has no key")
-	case tm.Kind == "":
-		return lead.FieldError("kind", "timer %s has no kind", tm.Key)
-	case tm.At.IsZero():
-		return lead.FieldError("at", "timer %s has no time", tm.Key)
+	if err := tm.Check(); err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err

@@ -104,8 +104,24 @@ type Timer struct {
 	Data   string    `json:"data,omitempty"`
 }
 
-// Scheduler starts durable timers. Schedule is idempotent by Timer.Key;
-// Cancel of an unknown key is not an error.
+// Check returns EINVALID, naming the field, for a timer without a key, a
+// kind or a time: every Scheduler refuses those.
+func (t Timer) Check() error {
+	switch {
+	case t.Key == "":
+		return lead.FieldError("key", "timer has no key")
+	case t.Kind == "":
+		return lead.FieldError("kind", "timer %s has no kind", t.Key)
+	case t.At.IsZero():
+		return lead.FieldError("at", "timer %s has no time", t.Key)
+	}
+	return nil
+}
+
+// Scheduler starts durable timers. Schedule is idempotent by Timer.Key:
+// while a timer is pending, scheduling its key again keeps the first.
+// Cancel of an unknown key is not an error. Schedule returns EINVALID for a
+// timer Check refuses. shared/timertest is the conformance suite.
 type Scheduler interface {
 	Schedule(ctx context.Context, t Timer) error
 	Cancel(ctx context.Context, key string) error

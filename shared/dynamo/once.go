@@ -66,6 +66,23 @@ func (s *Store) PutOnce(ctx context.Context, k, value string, ttl time.Duration)
 }
 
 // live reports whether a once record has not expired at now.
+// GetOnce returns the live value PutOnce stored under key, read
+// consistently. Returns EINVALID for an empty key, EUNAVAILABLE on a
+// transient failure.
+func (s *Store) GetOnce(ctx context.Context, k string) (string, bool, error) {
+	if k == "" {
+		return "", false, lead.Errorf(lead.EINVALID, "get once: key is required")
+	}
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(oncePK(k), skOnce), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return "", false, s.translate("get once", err)
+	}
+	if out.Item == nil || !live(out.Item, s.now()) {
+		return "", false, nil
+	}
+	return getS(out.Item, AttrValue), true, nil
+}
+
 func live(it item, now time.Time) bool {
 	if _, ok := it[AttrExpires]; !ok {
 		return true

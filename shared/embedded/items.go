@@ -200,6 +200,24 @@ func (s *Store) PutOnce(ctx context.Context, key, value string, ttl time.Duratio
 	return stored, created, nil
 }
 
+// GetOnce returns the live value PutOnce stored under key. Returns EINVALID
+// without a key.
+func (s *Store) GetOnce(ctx context.Context, key string) (string, bool, error) {
+	if err := checkKey("key", key); err != nil {
+		return "", false, fmt.Errorf("get once: %w", err)
+	}
+	var value string
+	var ok bool
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		value, ok = onceLive(tx.Bucket(bucketOnce).Get([]byte(key)), s.now())
+		return nil
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("get once: %w", err)
+	}
+	return value, ok, nil
+}
+
 // Increment adds one to a counter and returns the new value, 1 the first
 // time. Returns EINVALID without a name.
 func (s *Store) Increment(ctx context.Context, counter string) (int64, error) {

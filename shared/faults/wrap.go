@@ -118,6 +118,19 @@ func (f *store) Increment(ctx context.Context, counter string) (int64, error) {
 	return value(f.in, Store, "increment", true, func() (int64, error) { return f.s.Increment(ctx, counter) })
 }
 
+func (f *store) GetOnce(ctx context.Context, key string) (string, bool, error) {
+	var ok bool
+	v, err := value(f.in, Store, "get once", false, func() (string, error) {
+		v, o, err := f.s.GetOnce(ctx, key)
+		ok = o
+		return v, err
+	})
+	if err != nil {
+		return "", false, err
+	}
+	return v, ok, nil
+}
+
 func (f *store) AddCapped(ctx context.Context, counter string, delta, limit int64) (int64, bool, error) {
 	var added bool
 	total, err := value(f.in, Store, "add capped", true, func() (int64, error) {

@@ -57,6 +57,9 @@ type Store interface {
 	// idempotency keys and once-only side effects. A positive ttl lets the
 	// record expire.
 	PutOnce(ctx context.Context, key, value string, ttl time.Duration) (stored string, created bool, err error)
+	// GetOnce returns the value PutOnce stored under key, and false when
+	// there is none or it has expired.
+	GetOnce(ctx context.Context, key string) (value string, ok bool, err error)
 	// Increment atomically adds one to a named counter and returns the new
 	// value (the first call returns 1). Used for fair round-robin.
 	Increment(ctx context.Context, counter string) (int64, error)

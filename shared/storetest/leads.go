@@ -245,6 +245,9 @@ func testDeleteLead(t *testing.T, newStore newStoreFunc) {
 		for _, a := range acts {
 			addActivity(t, s, a, true)
 		}
+		// Idempotency records hold their lead's id as value.
+		putOnce(t, s, "notified:"+gone.ID, gone.ID, time.Hour, gone.ID, true)
+		putOnce(t, s, "notified:"+kept.ID, kept.ID, 0, kept.ID, true)
 
 		if err := s.DeleteLead(ctx, gone.ID); err != nil {
 			t.Fatalf("DeleteLead: %v", err)
@@ -267,6 +270,9 @@ func testDeleteLead(t *testing.T, newStore newStoreFunc) {
 		if diff := cmp.Diff([]string{kept.ID}, ids(inactive)); diff != "" {
 			t.Errorf("InactiveSince after delete (-want +got):\n%s", diff)
 		}
+
+		getOnce(t, s, "notified:"+gone.ID, "", false)
+		getOnce(t, s, "notified:"+kept.ID, kept.ID, true)
 
 		// The email and the activity IDs are free again.
 		again := sampleLead(3)

@@ -44,6 +44,13 @@ func testPutOnce(t *testing.T, newStore newStoreFunc) {
 		}
 	})
 
+	t.Run("a key never put reads as absent", func(t *testing.T) {
+		s := newStore(t)
+		getOnce(t, s, "capture:req-never", "", false)
+		_, _, err := s.GetOnce(t.Context(), "")
+		wantCode(t, "GetOnce(empty key)", err, lead.EINVALID)
+	})
+
 	t.Run("an expired record is absent", func(t *testing.T) {
 		s := newStore(t)
 		putOnce(t, s, "forever", "a", 0, "a", true)
@@ -74,11 +81,26 @@ func testPutOnce(t *testing.T, newStore newStoreFunc) {
 			time.Sleep(25 * time.Millisecond)
 		}
 		putOnce(t, s, "short", "third", time.Hour, "second", false)
+		// GetOnce honours the expiry too, before anything rewrites the key.
+		putOnce(t, s, "read-short", "first", 10*time.Millisecond, "first", true)
+		for {
+			if _, ok, err := s.GetOnce(t.Context(), "read-short"); err != nil {
+				t.Fatalf("GetOnce(read-short): %v", err)
+			} else if !ok {
+				break
+			}
+			if time.Now().After(deadline.Add(5 * time.Second)) {
+				t.Fatal("GetOnce still reads a record with a 10ms ttl after 5s")
+			}
+			time.Sleep(25 * time.Millisecond)
+		}
 		putOnce(t, s, "hour", "b", 0, "a", false)
 		putOnce(t, s, "forever", "b", 0, "a", false)
 	})
 }
 
+// putOnce checks PutOnce's answer, and that GetOnce then reads the stored
+// value unless the record may have expired already.
 func putOnce(t *testing.T, s pipeline.Store, key, value string, ttl time.Duration, wantStored string, wantCreated bool) {
 	t.Helper()
 	stored, created, err := s.PutOnce(t.Context(), key, value, ttl)
@@ -87,6 +109,20 @@ func putOnce(t *testing.T, s pipeline.Store, key, value string, ttl time.Duratio
 	}
 	if stored != wantStored || created != wantCreated {
 		t.Errorf("PutOnce(%s, %s) = %q, %t, want %q, %t", key, value, stored, created, wantStored, wantCreated)
+	}
+	if ttl == 0 || ttl >= time.Minute {
+		getOnce(t, s, key, wantStored, true)
+	}
+}
+
+func getOnce(t *testing.T, s pipeline.Store, key, want string, wantOK bool) {
+	t.Helper()
+	got, ok, err := s.GetOnce(t.Context(), key)
+	if err != nil {
+		t.Fatalf("GetOnce(%s): %v", key, err)
+	}
+	if got != want || ok != wantOK {
+		t.Errorf("GetOnce(%s) = %q, %t, want %q, %t", key, got, ok, want, wantOK)
 	}
 }
 

@@ -151,6 +151,32 @@ func TestCloudInABox(t *testing.T) {
 	if len(execs.Executions) != 1 || execs.Executions[0].Status != "RUNNING" {
 		t.Errorf("SLA executions %+v, want one running", execs.Executions)
 	}
+
+	// SQS delivers at least once: the routed event again tells nobody twice.
+	again, err := events.Wrap("redelivered", events.Routed{
+		Header: events.Header{LeadID: routed.ID, OccurredAt: time.Now().UTC(), Version: events.Version},
+		Owner:  routed.Owner, Team: routed.Team, Rule: "redelivered",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := json.Marshal(again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqs.SendMessage(ctx, &awssqs.SendMessageInput{QueueUrl: aws.String(st.Outputs["QueueUrlNotify"]), MessageBody: aws.String(string(body))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Settle(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+	if got := slack.count(); got != 1 {
+		t.Errorf("%d Slack posts after the routed event was redelivered, want still 1", got)
+	}
+	if sent, err := cloudbox.EmailsSent(ctx, moto.Endpoint); err != nil || sent != 1 {
+		t.Errorf("SES sent %d emails after the routed event was redelivered (%v), want still 1", sent, err)
+	}
+
 	for _, r := range events.Routes {
 		key := "DeadLetterQueueUrl" + strings.ToUpper(string(r.Consumer[:1])) + string(r.Consumer[1:])
 		if n := queueDepth(t, sqs, st.Outputs[key]); n != 0 {

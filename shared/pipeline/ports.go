@@ -141,7 +141,8 @@ const (
 
 // Notification is a message to a rep or manager.
 type Notification struct {
-	// Key deduplicates: a notification with a key already sent is dropped.
+	// Key deduplicates: a notification of a kind and key already sent is
+	// dropped (by the outbox itself; Slack and SES through NotifyOnce).
 	Key     string    `json:"key"`
 	Kind    string    `json:"kind"`
 	To      string    `json:"to"` // rep or manager id
@@ -158,7 +159,7 @@ type Notifier interface {
 
 // Email is an outbound nurture email.
 type Email struct {
-	Key     string    `json:"key"` // deduplication key
+	Key     string    `json:"key"` // deduplication key, as Notification.Key (SES through MailOnce)
 	LeadID  string    `json:"lead_id"`
 	To      string    `json:"to"`
 	Subject string    `json:"subject"`

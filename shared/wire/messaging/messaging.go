@@ -21,7 +21,8 @@ import (
 
 // Notifier sends notifications to Slack (the webhook URL in the secret the
 // environment names) and by SES email (from the configured sender), each
-// when configured.
+// when configured. Neither deduplicates by itself, so each keeps a record
+// of what it delivered in the store (pipeline.NotifyOnce).
 var Notifier = wire.Option{Provides: wire.NeedNotifier, Apply: func(ctx context.Context, c *wire.Cloud) error {
 	notifiers := fanout{}
 	if id := c.Getenv(awsenv.SlackSecret); id != "" {
@@ -29,20 +30,20 @@ var Notifier = wire.Option{Provides: wire.NeedNotifier, Apply: func(ctx context.
 		if err != nil {
 			return fmt.Errorf("slack webhook secret: %w", err)
 		}
-		notifiers = append(notifiers, slack.New(url, &http.Client{Timeout: 10 * time.Second}))
+		notifiers = append(notifiers, pipeline.NotifyOnce(c.Service.Store, "slack", c.Log, slack.New(url, &http.Client{Timeout: 10 * time.Second})))
 	}
 	if from := c.Getenv(awsenv.SenderEmail); from != "" {
-		notifiers = append(notifiers, ses.NewNotifier(ses.NewClient(c.AWS), from, repEmail(c.Config)))
+		notifiers = append(notifiers, pipeline.NotifyOnce(c.Service.Store, "ses-notify", c.Log, ses.NewNotifier(ses.NewClient(c.AWS), from, repEmail(c.Config))))
 	}
 	c.Service.Notifier = notifiers
 	return nil
 }}
 
-// Mailer sends nurture emails by SES from the configured sender; without
-// one, sends fail EUNAVAILABLE.
+// Mailer sends nurture emails by SES from the configured sender, each key
+// once (pipeline.MailOnce); without a sender, sends fail EUNAVAILABLE.
 var Mailer = wire.Option{Provides: wire.NeedMailer, Apply: func(_ context.Context, c *wire.Cloud) error {
 	if from := c.Getenv(awsenv.SenderEmail); from != "" {
-		c.Service.Mailer = ses.NewMailer(ses.NewClient(c.AWS), from)
+		c.Service.Mailer = pipeline.MailOnce(c.Service.Store, "ses-mail", c.Log, ses.NewMailer(ses.NewClient(c.AWS), from))
 		return nil
 	}
 	c.Service.Mailer = noMailer{}
@@ -63,8 +64,8 @@ func repEmail(cfg *config.Config) func(ctx context.Context, id string) (string, 
 }
 
 // fanout sends a notification through every configured channel; it fails
-// when any channel fails (the queue retries, so a channel may repeat a
-// message: in AWS notifications are at-least-once).
+// when any channel fails, and the retry sends again only through the
+// channels that have not delivered it.
 type fanout []pipeline.Notifier
 
 func (f fanout) Notify(ctx context.Context, n pipeline.Notification) error {

@@ -46,10 +46,9 @@ type API struct {
 	// internal routes and accepted on signed ones (local mode). In AWS it is
 	// empty: the HTTP API's authorizer guards internal routes.
 	Token string
-	// Signer verifies webhook signatures and API keys on signed routes.
+	// Signer verifies webhook signatures and API keys on signed routes, and
+	// X-LI-Signature on the LinkedIn route; nil refuses them all.
 	Signer *Signer
-	// LinkedInSecret verifies X-LI-Signature on the LinkedIn route.
-	LinkedInSecret string
 	// Limiter rate-limits public routes per source IP; nil: no limit.
 	Limiter *Limiter
 	// Serve restricts the API to some routes (a Lambda serves a subset);
@@ -207,7 +206,10 @@ func (a *API) authorize(ctx context.Context, r *Route, c *call) error {
 		return nil
 	}
 	if r.Pattern == "/v1/sources/linkedin" {
-		return verifyLinkedIn(a.LinkedInSecret, header(c.req, "x-li-signature"), c.body)
+		if a.Signer == nil {
+			return verifyLinkedIn("", "", nil)
+		}
+		return a.Signer.VerifyLinkedIn(ctx, header(c.req, "x-li-signature"), c.body)
 	}
 	if a.Token != "" && a.bearer(c) {
 		return nil

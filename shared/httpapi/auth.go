@@ -23,16 +23,41 @@ const SignatureHeader = "x-leadflow-signature"
 // APIKeyHeader carries an API key, the alternative to a signature.
 const APIKeyHeader = "x-api-key"
 
+// Keys are the credentials of the signed routes, as the webhook secret
+// holds them in JSON.
+type Keys struct {
+	HMACSecret     string   `json:"hmac_secret"`
+	APIKeys        []string `json:"api_keys"`
+	LinkedInSecret string   `json:"linkedin_secret"`
+}
+
+// FixedKeys is the key source of k.
+func FixedKeys(k Keys) func(context.Context) (Keys, error) {
+	return func(context.Context) (Keys, error) { return k, nil }
+}
+
 // Signer verifies signed webhooks: an HMAC over the timestamp and body within
 // a time window, each signature accepted once (replays are refused), or one
-// of the configured API keys.
+// of the configured API keys; and LinkedIn's X-LI-Signature.
 type Signer struct {
-	Secret  []byte
-	APIKeys []string
-	Window  time.Duration // default 5 minutes
-	Clock   pipeline.Clock
+	// Keys returns the current keys: fixed ones locally; in AWS the webhook
+	// secret through the secrets cache, so keys set or rotated after the
+	// deploy apply within minutes, with no cold start.
+	Keys   func(ctx context.Context) (Keys, error)
+	Window time.Duration // default 5 minutes
+	Clock  pipeline.Clock
 	// Seen remembers signatures so a replay inside the window is refused.
 	Seen pipeline.Store
+}
+
+// keys returns the current keys, or EUNAVAILABLE (the sender retries) when
+// they cannot be read.
+func (s *Signer) keys(ctx context.Context) (Keys, error) {
+	k, err := s.Keys(ctx)
+	if err != nil {
+		return Keys{}, &lead.Error{Code: lead.EUNAVAILABLE, Message: "the webhook keys cannot be read; retry later", Err: err}
+	}
+	return k, nil
 }
 
 // Sign returns the signature header value for body at t.
@@ -52,16 +77,21 @@ func mac(secret []byte, ts string, body []byte) string {
 // Verify returns EUNAUTHORIZED unless the request carries a valid API key or
 // a fresh, valid, never-seen signature.
 func (s *Signer) Verify(ctx context.Context, req Request, body []byte) error {
+	keys, err := s.keys(ctx)
+	if err != nil {
+		return err
+	}
 	if key := header(req, APIKeyHeader); key != "" {
-		for _, k := range s.APIKeys {
+		for _, k := range keys.APIKeys {
 			if subtle.ConstantTimeCompare([]byte(key), []byte(k)) == 1 {
 				return nil
 			}
 		}
 		return lead.Errorf(lead.EUNAUTHORIZED, "invalid API key")
 	}
+	secret := []byte(keys.HMACSecret)
 	sig := header(req, SignatureHeader)
-	if sig == "" || len(s.Secret) == 0 {
+	if sig == "" || len(secret) == 0 {
 		return lead.Errorf(lead.EUNAUTHORIZED, "a signature (X-Leadflow-Signature) or API key (X-Api-Key) is required")
 	}
 	var ts, v1 string
@@ -86,7 +116,7 @@ func (s *Signer) Verify(ctx context.Context, req Request, body []byte) error {
 	if age > window || age < -window {
 		return lead.Errorf(lead.EUNAUTHORIZED, "signature timestamp outside the %s window", window)
 	}
-	if !hmac.Equal([]byte(v1), []byte(mac(s.Secret, ts, body))) {
+	if !hmac.Equal([]byte(v1), []byte(mac(secret, ts, body))) {
 		return lead.Errorf(lead.EUNAUTHORIZED, "invalid signature")
 	}
 	if s.Seen != nil {
@@ -109,6 +139,16 @@ func LinkedInSignature(secret string, body []byte) string {
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write(body)
 	return "hmacsha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// VerifyLinkedIn returns EUNAUTHORIZED unless got is LinkedIn's signature
+// of body with the LinkedIn secret.
+func (s *Signer) VerifyLinkedIn(ctx context.Context, got string, body []byte) error {
+	keys, err := s.keys(ctx)
+	if err != nil {
+		return err
+	}
+	return verifyLinkedIn(keys.LinkedInSecret, got, body)
 }
 
 func verifyLinkedIn(secret, got string, body []byte) error {

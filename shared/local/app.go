@@ -199,13 +199,13 @@ func (a *App) open() error {
 		rate = 200
 	}
 	a.API = &httpapi.API{
-		Service:        a.Service,
-		Token:          a.opts.Token,
-		LinkedInSecret: a.opts.LinkedInSecret,
-		Log:            a.opts.Log,
+		Service: a.Service,
+		Token:   a.opts.Token,
+		Log:     a.opts.Log,
 	}
-	if a.opts.WebhookSecret != "" {
-		a.API.Signer = &httpapi.Signer{Secret: []byte(a.opts.WebhookSecret), Clock: a.clock, Seen: a.Store}
+	if a.opts.WebhookSecret != "" || a.opts.LinkedInSecret != "" {
+		keys := httpapi.Keys{HMACSecret: a.opts.WebhookSecret, LinkedInSecret: a.opts.LinkedInSecret}
+		a.API.Signer = &httpapi.Signer{Keys: httpapi.FixedKeys(keys), Clock: a.clock, Seen: a.Store}
 	}
 	if rate > 0 {
 		a.API.Limiter = &httpapi.Limiter{Rate: rate, Burst: 2 * rate}

@@ -28,7 +28,7 @@ const (
 // Notifier posts notifications to one incoming webhook. It is safe for
 // concurrent use.
 type Notifier struct {
-	webhook       string
+	webhook       Webhook
 	client        *http.Client
 	timeout       time.Duration
 	attempts      int
@@ -58,14 +58,22 @@ func WithSleep(sleep func(context.Context, time.Duration) error) Option {
 	return func(n *Notifier) { n.sleep = sleep }
 }
 
-// New returns a Notifier posting to webhookURL, which the wiring reads from
-// Secrets Manager once at cold start. client is shared (nil means
-// http.DefaultClient).
-func New(webhookURL string, client *http.Client, opts ...Option) *Notifier {
+// Webhook returns the incoming-webhook URL to post to. The functions read
+// it through the secrets cache at each notification, so a URL set or
+// rotated after the deploy is used within the cache's TTL, with no cold
+// start.
+type Webhook func(ctx context.Context) (string, error)
+
+// Fixed is the Webhook of one URL.
+func Fixed(url string) Webhook { return func(context.Context) (string, error) { return url, nil } }
+
+// New returns a Notifier posting to the URL webhook returns. client is
+// shared (nil means http.DefaultClient).
+func New(webhook Webhook, client *http.Client, opts ...Option) *Notifier {
 	if client == nil {
 		client = http.DefaultClient
 	}
-	n := &Notifier{webhook: webhookURL, client: client, timeout: DefaultTimeout, attempts: DefaultAttempts, maxRetryAfter: DefaultMaxRetryAfter, sleep: backoff.Sleep}
+	n := &Notifier{webhook: webhook, client: client, timeout: DefaultTimeout, attempts: DefaultAttempts, maxRetryAfter: DefaultMaxRetryAfter, sleep: backoff.Sleep}
 	for _, o := range opts {
 		o(n)
 	}
@@ -94,9 +102,13 @@ func (n *Notifier) Notify(ctx context.Context, note pipeline.Notification) error
 		return &lead.Error{Code: lead.EINVALID, Message: "slack: encode notification " + note.Key, Err: err}
 	}
 	op := fmt.Sprintf("slack: notify %s of %s", note.To, note.Kind)
+	webhook, err := n.webhook(ctx)
+	if err != nil {
+		return &lead.Error{Code: lead.ErrorCode(err), Message: op + ": read the webhook URL", Err: err}
+	}
 	var last error
 	for attempt := 1; attempt <= n.attempts; attempt++ {
-		wait, err := n.post(ctx, body)
+		wait, err := n.post(ctx, webhook, body)
 		if err == nil {
 			return nil
 		}
@@ -122,10 +134,10 @@ func (n *Notifier) Notify(ctx context.Context, note pipeline.Notification) error
 
 // post makes one attempt. A retryable failure wraps errRetry and comes with
 // the wait Slack asked for (0 if none).
-func (n *Notifier) post(ctx context.Context, body []byte) (time.Duration, error) {
+func (n *Notifier) post(ctx context.Context, webhook string, body []byte) (time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, n.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.webhook, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, webhook, bytes.NewReader(body))
 	if err != nil {
 		// NewRequest quotes the URL in its error: keep only the cause.
 		var uerr *url.Error

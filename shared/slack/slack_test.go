@@ -78,7 +78,7 @@ func TestNotify(t *testing.T) {
 			srv := httptest.NewServer(w)
 			defer srv.Close()
 			var waits []time.Duration
-			n := slack.New(srv.URL+"/services/T1/B1/secret", srv.Client(),
+			n := slack.New(slack.Fixed(srv.URL+"/services/T1/B1/secret"), srv.Client(),
 				slack.WithTimeout(100*time.Millisecond), slack.WithAttempts(3),
 				slack.WithSleep(func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }))
 			err := n.Notify(t.Context(), note)
@@ -112,7 +112,7 @@ func TestNotifyUnreachable(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL + "/services/T1/B1/secret"
 	srv.Close()
-	n := slack.New(url, nil, slack.WithAttempts(2), slack.WithSleep(func(context.Context, time.Duration) error { return nil }))
+	n := slack.New(slack.Fixed(url), nil, slack.WithAttempts(2), slack.WithSleep(func(context.Context, time.Duration) error { return nil }))
 	err := n.Notify(t.Context(), pipeline.Notification{Key: "k", Kind: pipeline.NotifyTask, To: "rep-ana", Subject: "s", Body: "b"})
 	if lead.ErrorCode(err) != lead.EUNAVAILABLE {
 		t.Errorf("Notify to a closed server = %v, want EUNAVAILABLE", err)

@@ -5,41 +5,53 @@ package httpfn
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"sync"
 
 	"github.com/leadflow/leadflow/shared/awsenv"
 	"github.com/leadflow/leadflow/shared/httpapi"
+	"github.com/leadflow/leadflow/shared/lead"
 	"github.com/leadflow/leadflow/shared/secrets"
 	"github.com/leadflow/leadflow/shared/wire"
 )
 
-// WebhookKeys is the JSON held in the webhook secret: the HMAC secret of
-// signed webhooks, accepted API keys and the LinkedIn app secret.
-type WebhookKeys struct {
-	HMACSecret     string   `json:"hmac_secret"`
-	APIKeys        []string `json:"api_keys"`
-	LinkedInSecret string   `json:"linkedin_secret"`
-}
-
 // Capture serves the public form route and the signed webhooks (LinkedIn,
 // behaviour events, CRM outcomes), verified with the keys in the webhook
-// secret the environment names.
-var Capture = wire.Function{Name: "capture", Handler: func(ctx context.Context, c *wire.Cloud) (any, error) {
+// secret the environment names. The keys are read on the first signed
+// request, not at cold start: the form route, which never needs them,
+// starts sooner, and a key set or rotated later applies within the secrets
+// cache's TTL.
+var Capture = wire.Function{Name: "capture", Handler: func(_ context.Context, c *wire.Cloud) (any, error) {
 	api := routes(c, false)
 	if id := c.Getenv(awsenv.WebhookSecret); id != "" {
-		raw, err := secrets.NewFromConfig(c.AWS).Get(ctx, id)
-		if err != nil {
-			return nil, fmt.Errorf("webhook secret: %w", err)
-		}
-		var keys WebhookKeys
-		if err := json.Unmarshal([]byte(raw), &keys); err != nil {
-			return nil, fmt.Errorf("webhook secret is not the expected JSON: %w", err)
-		}
-		api.Signer = &httpapi.Signer{Secret: []byte(keys.HMACSecret), APIKeys: keys.APIKeys, Clock: c.Service.Clock, Seen: c.Service.Store}
-		api.LinkedInSecret = keys.LinkedInSecret
+		api.Signer = &httpapi.Signer{Keys: webhookKeys(secrets.NewFromConfig(c.AWS), id), Clock: c.Service.Clock, Seen: c.Service.Store}
 	}
 	return api.Handle, nil
 }}
+
+// webhookKeys reads the keys in the secret id through cache, decoding each
+// value of the secret once.
+func webhookKeys(cache *secrets.Cache, id string) func(context.Context) (httpapi.Keys, error) {
+	var mu sync.Mutex
+	var raw string
+	var keys httpapi.Keys
+	return func(ctx context.Context) (httpapi.Keys, error) {
+		v, err := cache.Get(ctx, id)
+		if err != nil {
+			return httpapi.Keys{}, err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if v != raw {
+			var k httpapi.Keys
+			// The decoder's error would quote the secret: name the secret only.
+			if json.Unmarshal([]byte(v), &k) != nil {
+				return httpapi.Keys{}, lead.Errorf(lead.EINTERNAL, "webhook secret %s is not the expected JSON", id)
+			}
+			raw, keys = v, k
+		}
+		return keys, nil
+	}
+}
 
 // API serves the internal routes (lead lookup, queues, rep actions,
 // erasure) behind API Gateway's authorizer.

@@ -5,7 +5,6 @@ package messaging
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -20,17 +19,15 @@ import (
 )
 
 // Notifier sends notifications to Slack (the webhook URL in the secret the
-// environment names) and by SES email (from the configured sender), each
+// environment names, read through the secrets cache at each notification) and by SES email (from the configured sender), each
 // when configured. Neither deduplicates by itself, so each keeps a record
 // of what it delivered in the store (pipeline.NotifyOnce).
-var Notifier = wire.Option{Provides: wire.NeedNotifier, Apply: func(ctx context.Context, c *wire.Cloud) error {
+var Notifier = wire.Option{Provides: wire.NeedNotifier, Apply: func(_ context.Context, c *wire.Cloud) error {
 	notifiers := fanout{}
 	if id := c.Getenv(awsenv.SlackSecret); id != "" {
-		url, err := secrets.NewFromConfig(c.AWS).Get(ctx, id)
-		if err != nil {
-			return fmt.Errorf("slack webhook secret: %w", err)
-		}
-		notifiers = append(notifiers, pipeline.NotifyOnce(c.Service.Store, "slack", c.Log, slack.New(url, &http.Client{Timeout: 10 * time.Second})))
+		cache := secrets.NewFromConfig(c.AWS)
+		webhook := func(ctx context.Context) (string, error) { return cache.Get(ctx, id) }
+		notifiers = append(notifiers, pipeline.NotifyOnce(c.Service.Store, "slack", c.Log, slack.New(webhook, &http.Client{Timeout: 10 * time.Second})))
 	}
 	if from := c.Getenv(awsenv.SenderEmail); from != "" {
 		notifiers = append(notifiers, pipeline.NotifyOnce(c.Service.Store, "ses-notify", c.Log, ses.NewNotifier(ses.NewClient(c.AWS), from, repEmail(c.Config))))

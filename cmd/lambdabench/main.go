@@ -215,7 +215,7 @@ func run(ctx context.Context, emulator string, nLeads, nColds int) error {
 	fmt.Println()
 	fmt.Println("== Lambda functions: bootstrap = linux/arm64 as deployed (stripped); init and durations = linux/" + hostArch() + " build with the same settings under aws-lambda-rie on this host")
 	fmt.Println("   init: from the invocation that makes the emulator start the process to the runtime's first /next, then without its AWS calls")
-	fmt.Println("   (secrets read at init; moto on this host is slow); warm: the REPORT Duration against moto, then without the")
+	fmt.Println("   (none read secrets at init, so the two agree unless a client makes one; moto here is slow); warm: the REPORT Duration against moto, then without the")
 	fmt.Printf("   time spent in AWS calls (handler), and as estimated in AWS (handler + %s per AWS call)\n", awsCallLatency)
 	fmt.Printf("%-8s %9s %9s %9s %10s %10s %10s %10s %10s %10s\n", "function", "bootstrap", "init p50", "init max", "no AWS", "warm p50", "handler", "AWS calls", "in AWS", "calls/lead")
 	var maxSize int64

@@ -13,8 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	eb "github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/leadflow/leadflow/events"
@@ -39,59 +37,6 @@ func envelope(t *testing.T, n int, d events.Detail) events.Envelope {
 func routed(t *testing.T, n int) events.Envelope {
 	t.Helper()
 	return envelope(t, n, events.Routed{Header: events.Header{LeadID: fmt.Sprintf("lead-%03d", n), OccurredAt: at, Version: events.Version}, Owner: "rep-ana", Rule: "territory"})
-}
-
-// TestPublishDelivers publishes through moto's EventBridge to a rule that
-// targets an SQS queue, as the stack wires each consumer, and reads the
-// envelope back the way a consumer does.
-func TestPublishDelivers(t *testing.T) {
-	ctx := t.Context()
-	cfg := motoserver.Config(t)
-	bus, q := eb.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
-	if _, err := bus.CreateEventBus(ctx, &eb.CreateEventBusInput{Name: aws.String("leadflow")}); err != nil {
-		t.Fatal(err)
-	}
-	queue, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("notify")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: queue.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pattern, _ := json.Marshal(map[string][]string{"source": {events.Source}, "detail-type": {string(events.LeadRouted)}})
-	if _, err := bus.PutRule(ctx, &eb.PutRuleInput{Name: aws.String("notify"), EventBusName: aws.String("leadflow"), EventPattern: aws.String(string(pattern))}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bus.PutTargets(ctx, &eb.PutTargetsInput{Rule: aws.String("notify"), EventBusName: aws.String("leadflow"), Targets: []ebtypes.Target{
-		{Id: aws.String("queue"), Arn: aws.String(attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)])},
-	}}); err != nil {
-		t.Fatal(err)
-	}
-
-	want := routed(t, 1)
-	unrouted := envelope(t, 2, events.Erased{Header: events.Header{LeadID: "lead-002", OccurredAt: at, Version: events.Version}})
-	if err := eventbridge.New(bus, "leadflow").Publish(ctx, want, unrouted); err != nil {
-		t.Fatalf("Publish: %v", err)
-	}
-
-	out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(out.Messages) != 1 {
-		t.Fatalf("received %d messages, want the routed event only", len(out.Messages))
-	}
-	env, detail, err := events.ParseEnvelope([]byte(aws.ToString(out.Messages[0].Body)))
-	if err != nil {
-		t.Fatalf("ParseEnvelope: %v", err)
-	}
-	if env.DetailType != events.LeadRouted || env.Source != events.Source || !env.Time.Equal(at) {
-		t.Errorf("envelope = %s from %s at %s, want %s from %s at %s", env.DetailType, env.Source, env.Time, events.LeadRouted, events.Source, at)
-	}
-	if diff := cmp.Diff(&events.Routed{Header: events.Header{LeadID: "lead-001", OccurredAt: at, Version: events.Version}, Owner: "rep-ana", Rule: "territory"}, detail); diff != "" {
-		t.Errorf("detail (-want +got):\n%s", diff)
-	}
 }
 
 // fakeBus records PutEvents calls and fails entries as fail decides.

@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -111,6 +112,7 @@ func (v *validator) reps(reps []Rep) map[string]bool {
 	for i, r := range reps {
 		p := index("reps", i)
 		v.id(p+".id", r.ID, seen)
+		v.slack(p+".slack", r.ID, r.Slack)
 		if _, err := loadLocation(r.TimeZone); err != nil {
 			v.add(p+".time_zone", r.ID, "unknown time zone "+strconv.Quote(r.TimeZone))
 		}
@@ -159,8 +161,19 @@ func (v *validator) managers(ms []Manager) map[string]bool {
 	seen := map[string]bool{}
 	for i, m := range ms {
 		v.id(index("managers", i)+".id", m.ID, seen)
+		v.slack(index("managers", i)+".slack", m.ID, m.Slack)
 	}
 	return seen
+}
+
+// slackMember is a Slack member ID (U… or W…), what a mention needs; a
+// display name or handle would post as plain text and notify nobody.
+var slackMember = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
+
+func (v *validator) slack(path, id, member string) {
+	if member != "" && !slackMember.MatchString(member) {
+		v.add(path, id, "slack must be a member ID such as U024BE7LH (profile → Copy member ID), got "+strconv.Quote(member))
+	}
 }
 
 func (v *validator) teams(teams []Team, reps, managers map[string]bool) map[string]bool {

@@ -29,6 +29,7 @@ const (
 // concurrent use.
 type Notifier struct {
 	webhook       Webhook
+	roster        Roster
 	client        *http.Client
 	timeout       time.Duration
 	attempts      int
@@ -51,6 +52,16 @@ func WithAttempts(k int) Option { return func(n *Notifier) { n.attempts = max(k,
 // WithMaxRetryAfter is the longest Retry-After the notifier waits for
 // (default DefaultMaxRetryAfter); asked to wait longer, it gives up.
 func WithMaxRetryAfter(d time.Duration) Option { return func(n *Notifier) { n.maxRetryAfter = d } }
+
+// Roster looks up a recipient (a rep or manager id): the name to show and
+// the Slack member ID to mention, either may be empty; false if unknown.
+type Roster func(id string) (name, member string, ok bool)
+
+// WithRoster addresses each post to its recipient: an incoming webhook
+// posts to one channel the whole team reads, so a post says whom it is
+// for, mentioning the member (which notifies them) when the roster has
+// their member ID. Without a roster, posts carry no addressee.
+func WithRoster(r Roster) Option { return func(n *Notifier) { n.roster = r } }
 
 // WithSleep replaces the wait between attempts (tests pass one that records
 // the waits instead of waiting).
@@ -97,7 +108,7 @@ var errRetry = errors.New("retryable")
 // asks to wait longer than the notifier may, EINVALID when Slack refuses the
 // post for good (a revoked webhook, a bad payload).
 func (n *Notifier) Notify(ctx context.Context, note pipeline.Notification) error {
-	body, err := json.Marshal(message{Text: note.Subject + "\n" + note.Body})
+	body, err := json.Marshal(message{Text: n.addressee(note.To) + note.Subject + "\n" + note.Body})
 	if err != nil {
 		return &lead.Error{Code: lead.EINVALID, Message: "slack: encode notification " + note.Key, Err: err}
 	}
@@ -130,6 +141,22 @@ func (n *Notifier) Notify(ctx context.Context, note pipeline.Notification) error
 		}
 	}
 	return &lead.Error{Code: lead.EUNAVAILABLE, Message: fmt.Sprintf("%s: %d attempts failed", op, n.attempts), Err: last}
+}
+
+// addressee opens a post to the recipient id: "<@member> ", "*Name*: ",
+// or the id itself when the roster does not know it.
+func (n *Notifier) addressee(id string) string {
+	if n.roster == nil || id == "" {
+		return ""
+	}
+	name, member, ok := n.roster(id)
+	switch {
+	case member != "":
+		return "<@" + member + "> "
+	case ok && name != "":
+		return "*" + name + "*: "
+	}
+	return id + ": "
 }
 
 // post makes one attempt. A retryable failure wraps errRetry and comes with

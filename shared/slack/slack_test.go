@@ -121,3 +121,44 @@ func TestNotifyUnreachable(t *testing.T) {
 		t.Errorf("error %q reveals the webhook URL", err)
 	}
 }
+
+func TestPostsSayWhomTheyAreFor(t *testing.T) {
+	roster := func(id string) (string, string, bool) {
+		switch id {
+		case "ava.brooks":
+			return "Ava Brooks", "U024BE7LH", true
+		case "m.carter":
+			return "Maria Carter", "", true
+		}
+		return "", "", false
+	}
+	tests := []struct {
+		name   string
+		roster slack.Roster
+		to     string
+		want   string
+	}{
+		{"a member ID is mentioned", roster, "ava.brooks", "<@U024BE7LH> New lead: Dana\nScore 55."},
+		{"else the name is shown", roster, "m.carter", "*Maria Carter*: New lead: Dana\nScore 55."},
+		{"else the id", roster, "rep-unknown", "rep-unknown: New lead: Dana\nScore 55."},
+		{"no roster, no addressee", nil, "ava.brooks", "New lead: Dana\nScore 55."},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := &webhook{replies: []reply{{status: 200}}}
+			srv := httptest.NewServer(w)
+			defer srv.Close()
+			var opts []slack.Option
+			if tc.roster != nil {
+				opts = append(opts, slack.WithRoster(tc.roster))
+			}
+			note := pipeline.Notification{Key: "k", Kind: pipeline.NotifyOwnerAssigned, To: tc.to, LeadID: "lead-1", Subject: "New lead: Dana", Body: "Score 55."}
+			if err := slack.New(slack.Fixed(srv.URL), srv.Client(), opts...).Notify(t.Context(), note); err != nil {
+				t.Fatalf("Notify: %v", err)
+			}
+			if diff := cmp.Diff([]string{tc.want}, w.texts); diff != "" {
+				t.Errorf("posted (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

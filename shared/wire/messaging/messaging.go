@@ -27,7 +27,7 @@ var Notifier = wire.Option{Provides: wire.NeedNotifier, Apply: func(_ context.Co
 	if id := c.Getenv(awsenv.SlackSecret); id != "" {
 		cache := secrets.NewFromConfig(c.AWS)
 		webhook := func(ctx context.Context) (string, error) { return cache.Get(ctx, id) }
-		notifiers = append(notifiers, pipeline.NotifyOnce(c.Service.Store, "slack", c.Log, slack.New(webhook, &http.Client{Timeout: 10 * time.Second})))
+		notifiers = append(notifiers, pipeline.NotifyOnce(c.Service.Store, "slack", c.Log, slack.New(webhook, &http.Client{Timeout: 10 * time.Second}, slack.WithRoster(slackRoster(c.Config)))))
 	}
 	if from := c.Getenv(awsenv.SenderEmail); from != "" {
 		notifiers = append(notifiers, pipeline.NotifyOnce(c.Service.Store, "ses-notify", c.Log, ses.NewNotifier(ses.NewClient(c.AWS), from, repEmail(c.Config))))
@@ -57,6 +57,19 @@ func repEmail(cfg *config.Config) func(ctx context.Context, id string) (string, 
 			return m.Email, nil
 		}
 		return "", lead.Errorf(lead.ENOTFOUND, "no email address for %q", id)
+	}
+}
+
+// slackRoster finds a rep's or manager's name and Slack member ID.
+func slackRoster(cfg *config.Config) slack.Roster {
+	return func(id string) (string, string, bool) {
+		if r, ok := cfg.Routing.Rep(id); ok {
+			return r.Name, r.Slack, true
+		}
+		if m, ok := cfg.Routing.Manager(id); ok {
+			return m.Name, m.Slack, true
+		}
+		return "", "", false
 	}
 }
 

@@ -172,7 +172,7 @@ var slackMember = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
 
 func (v *validator) slack(path, id, member string) {
 	if member != "" && !slackMember.MatchString(member) {
-		v.add(path, id, "slack must be a member ID such as U024BE7LH (profile → Copy member ID), got "+strconv.Quote(member))
+		v.add(path, id, "must be a Slack member ID such as U024BE7LH (profile → Copy member ID), got "+strconv.Quote(member))
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/leadflow/leadflow/shared/lead"
 )
 
 // deliveredTTL is how long a delivery is remembered: longer than a message
@@ -13,8 +15,8 @@ const deliveredTTL = 30 * 24 * time.Hour
 
 // NotifyOnce returns n keeping Notification.Key's promise for a channel
 // that does not deduplicate by itself (Slack, SES): a notification whose
-// kind and key the channel has delivered is dropped. See deliverOnce; log
-// receives the records that could not be written.
+// key the channel has delivered is dropped. See deliverOnce; log receives
+// the records that could not be written.
 func NotifyOnce(store Store, channel string, log *slog.Logger, n Notifier) Notifier {
 	return onceNotifier{deliveries{store, channel, log}, n}
 }
@@ -31,7 +33,7 @@ type onceNotifier struct {
 }
 
 func (o onceNotifier) Notify(ctx context.Context, n Notification) error {
-	return o.d.deliverOnce(ctx, n.Kind+":"+n.Key, n.Key, n.LeadID, func() error { return o.n.Notify(ctx, n) })
+	return o.d.deliverOnce(ctx, n.Key, n.To, n.LeadID, func() error { return o.n.Notify(ctx, n) })
 }
 
 type onceMailer struct {
@@ -40,7 +42,7 @@ type onceMailer struct {
 }
 
 func (o onceMailer) Send(ctx context.Context, e Email) error {
-	return o.d.deliverOnce(ctx, e.Key, e.Key, e.LeadID, func() error { return o.m.Send(ctx, e) })
+	return o.d.deliverOnce(ctx, e.Key, e.To, e.LeadID, func() error { return o.m.Send(ctx, e) })
 }
 
 // deliveries records, in the store, what one channel has delivered.
@@ -50,17 +52,21 @@ type deliveries struct {
 	log     *slog.Logger
 }
 
-// deliverOnce calls send unless the channel has delivered id, and records
-// id once send succeeds. The record comes after the delivery, so a failed
+// deliverOnce calls send unless the channel has delivered key, and records
+// key once send succeeds. The record comes after the delivery, so a failed
 // delivery is retried, and a redelivered event (the queues deliver at least
 // once) sends nothing twice; a crash between the two repeats a message
 // rather than losing it. The record holds the lead id, so erasing the lead
-// erases it. A message without a key is always sent.
-func (d deliveries) deliverOnce(ctx context.Context, id, key, leadID string, send func() error) error {
-	if key == "" {
-		return send()
+// erases it. Returns EINVALID, as the local outbox does, for a message
+// without a key or a recipient.
+func (d deliveries) deliverOnce(ctx context.Context, key, to, leadID string, send func() error) error {
+	switch {
+	case key == "":
+		return lead.FieldError("key", "no deduplication key")
+	case to == "":
+		return lead.FieldError("to", "no recipient")
 	}
-	record := "delivered:" + d.channel + ":" + id
+	record := "delivered:" + d.channel + ":" + key
 	if _, done, err := d.store.GetOnce(ctx, record); err != nil || done {
 		return err
 	}

@@ -49,21 +49,25 @@ func TestNotifyOnce(t *testing.T) {
 	assigned := pipeline.Notification{Key: "assigned:lead-1:rep-ana", Kind: pipeline.NotifyOwnerAssigned, To: "rep-ana", LeadID: "lead-1"}
 	warning := assigned
 	warning.Kind = pipeline.NotifySLAWarning
+	other := pipeline.Notification{Key: "queued:lead-1", Kind: pipeline.NotifyManagerAlert, To: "m-east", LeadID: "lead-1"}
 	unkeyed := pipeline.Notification{Kind: pipeline.NotifyTask, To: "rep-ana", LeadID: "lead-1"}
+	unaddressed := pipeline.Notification{Key: "task:lead-1", Kind: pipeline.NotifyTask, LeadID: "lead-1"}
 	type step struct {
 		n       pipeline.Notification
 		failing bool
+		code    string
 	}
+	down := lead.EUNAVAILABLE
 	tests := []struct {
 		name  string
 		steps []step
 		want  []string
 	}{
 		{"a redelivery sends nothing twice", []step{{n: assigned}, {n: assigned}}, []string{"owner_assigned assigned:lead-1:rep-ana"}},
-		{"the same key of another kind is another message", []step{{n: assigned}, {n: warning}, {n: warning}},
-			[]string{"owner_assigned assigned:lead-1:rep-ana", "sla_warning assigned:lead-1:rep-ana"}},
-		{"a failed delivery is retried", []step{{n: assigned, failing: true}, {n: assigned}, {n: assigned}}, []string{"owner_assigned assigned:lead-1:rep-ana"}},
-		{"a message without a key is always sent", []step{{n: unkeyed}, {n: unkeyed}}, []string{"task ", "task "}},
+		{"the key alone deduplicates", []step{{n: assigned}, {n: warning}, {n: other}},
+			[]string{"owner_assigned assigned:lead-1:rep-ana", "manager_alert queued:lead-1"}},
+		{"a failed delivery is retried", []step{{n: assigned, failing: true, code: down}, {n: assigned}, {n: assigned}}, []string{"owner_assigned assigned:lead-1:rep-ana"}},
+		{"a message without a key or recipient is refused", []step{{n: unkeyed, code: lead.EINVALID}, {n: unaddressed, code: lead.EINVALID}}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -71,8 +75,8 @@ func TestNotifyOnce(t *testing.T) {
 			n := pipeline.NotifyOnce(openStore(t), "slack", quietLog, ch)
 			for i, s := range tc.steps {
 				ch.failing = s.failing
-				if err := n.Notify(t.Context(), s.n); (err != nil) != s.failing {
-					t.Fatalf("step %d: Notify = %v, want an error %v", i, err, s.failing)
+				if err := n.Notify(t.Context(), s.n); lead.ErrorCode(err) != s.code {
+					t.Fatalf("step %d: Notify = %v, want code %q", i, err, s.code)
 				}
 			}
 			if diff := cmp.Diff(tc.want, ch.sent); diff != "" {
@@ -127,7 +131,7 @@ func (unreadable) GetOnce(context.Context, string) (string, bool, error) {
 
 func TestNotifyOnceSendsNothingItCannotCheck(t *testing.T) {
 	ch := &channel{}
-	err := pipeline.NotifyOnce(unreadable{openStore(t)}, "slack", quietLog, ch).Notify(t.Context(), pipeline.Notification{Key: "k", Kind: pipeline.NotifyTask, LeadID: "lead-1"})
+	err := pipeline.NotifyOnce(unreadable{openStore(t)}, "slack", quietLog, ch).Notify(t.Context(), pipeline.Notification{Key: "k", Kind: pipeline.NotifyTask, To: "rep-ana", LeadID: "lead-1"})
 	if !lead.IsCode(err, lead.EUNAVAILABLE) {
 		t.Errorf("Notify = %v, want %s (the queue retries)", err, lead.EUNAVAILABLE)
 	}

@@ -141,8 +141,8 @@ const (
 
 // Notification is a message to a rep or manager.
 type Notification struct {
-	// Key deduplicates: a notification of a kind and key already sent is
-	// dropped (by the outbox itself; Slack and SES through NotifyOnce).
+	// Key deduplicates: a notification with a key already sent is dropped
+	// (by the outbox itself; Slack and SES through NotifyOnce).
 	Key     string    `json:"key"`
 	Kind    string    `json:"kind"`
 	To      string    `json:"to"` // rep or manager id

@@ -679,3 +679,50 @@ func TestOutcomesMoveStagesAndFeedTheAudit(t *testing.T) {
 		t.Fatalf("audit quarters %+v, want one won and one lost lead", rep.Quarters)
 	}
 }
+
+// TestSLAHoldsForEveryOwnership: when nobody makes contact the lead moves
+// on every reassign_after, also once it comes back to a rep who held it
+// before (a team of few reps cycles), each ownership with its own alert.
+func TestSLAHoldsForEveryOwnership(t *testing.T) {
+	h := newHarness(t, nil)
+	id := h.submit("demo-request", vpOfSales("cycle@northwind-analytics.com"), nil)
+	h.settle()
+	owners := []string{*h.lead(id).Owner}
+	seen := map[string]int{owners[0]: 1}
+	for len(owners) < 8 {
+		if err := h.app.Advance(context.Background(), 24*time.Hour+time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		v := h.lead(id)
+		if v.Owner == nil || *v.Owner == owners[len(owners)-1] {
+			t.Fatalf("after %d days the owner is still %s; owners so far %v", len(owners), owners[len(owners)-1], owners)
+		}
+		owners = append(owners, *v.Owner)
+		seen[*v.Owner]++
+	}
+	repeated := ""
+	for rep, n := range seen {
+		if n > 1 {
+			repeated = rep
+		}
+	}
+	if repeated == "" {
+		t.Fatalf("no rep held the lead twice in %v: the test proves nothing", owners)
+	}
+	assigned, alerts := 0, 0
+	team, _ := h.app.Config.Routing.TeamOf(repeated)
+	for _, e := range h.outbox(id) {
+		if e.To == repeated && e.Notice == pipeline.NotifyOwnerAssigned {
+			assigned++
+		}
+		if e.Notice == pipeline.NotifySLAWarning && e.To == team.Manager {
+			alerts++
+		}
+	}
+	if assigned != seen[repeated] {
+		t.Errorf("%s held the lead %d times but was told %d times", repeated, seen[repeated], assigned)
+	}
+	if alerts < len(owners)-1 {
+		t.Errorf("%d SLA alerts to %s over %d ownerships that each lasted past alert_after", alerts, team.Manager, len(owners)-1)
+	}
+}

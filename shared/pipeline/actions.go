@@ -31,7 +31,7 @@ func (s *Service) Contacted(ctx context.Context, leadID string) (*lead.Lead, err
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Scheduler.Cancel(ctx, slaKey(l.ID, l.Owner)); err != nil {
+	if err := s.Scheduler.Cancel(ctx, slaKey(l)); err != nil {
 		return nil, fmt.Errorf("stop SLA timer of lead %s: %w", l.ID, err)
 	}
 	s.observe("speed_to_contact", now.Sub(l.RoutedAt))
@@ -174,7 +174,7 @@ func (s *Service) Erase(ctx context.Context, leadID string) error {
 		return err
 	}
 	if l.Owner != "" {
-		if err := s.Scheduler.Cancel(ctx, slaKey(l.ID, l.Owner)); err != nil {
+		if err := s.Scheduler.Cancel(ctx, slaKey(l)); err != nil {
 			return fmt.Errorf("stop SLA timer: %w", err)
 		}
 	}

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -136,7 +137,7 @@ func (s *Service) NotifyRouted(ctx context.Context, ev events.Routed) error {
 		return nil // reassigned since; the reassignment notifies
 	}
 	if err := s.Notifier.Notify(ctx, Notification{
-		Key: "assigned:" + l.ID + ":" + ev.Owner, Kind: NotifyOwnerAssigned, To: ev.Owner, LeadID: l.ID, At: now,
+		Key: "assigned:" + ownership(l), Kind: NotifyOwnerAssigned, To: ev.Owner, LeadID: l.ID, At: now,
 		Subject: "New lead: " + describe(l),
 		Body:    ownerMessage(l),
 	}); err != nil {
@@ -158,11 +159,11 @@ func (s *Service) NotifyReassigned(ctx context.Context, ev events.Reassigned) er
 	}
 	now := s.Clock.Now().UTC()
 	msgs := []Notification{
-		{Key: "assigned:" + l.ID + ":" + ev.To, Kind: NotifyOwnerAssigned, To: ev.To, Subject: "Lead reassigned to you: " + describe(l), Body: ownerMessage(l) + "\nReason: " + ev.Reason},
-		{Key: "reassigned-from:" + l.ID + ":" + ev.From + ":" + ev.To, Kind: NotifyReassigned, To: ev.From, Subject: "Lead reassigned: " + describe(l), Body: "Reassigned to " + ev.To + ": " + ev.Reason},
+		{Key: "assigned:" + ownership(l), Kind: NotifyOwnerAssigned, To: ev.To, Subject: "Lead reassigned to you: " + describe(l), Body: ownerMessage(l) + "\nReason: " + ev.Reason},
+		{Key: "reassigned-from:" + ownership(l) + ":" + ev.From, Kind: NotifyReassigned, To: ev.From, Subject: "Lead reassigned: " + describe(l), Body: "Reassigned to " + ev.To + ": " + ev.Reason},
 	}
 	if team, ok := s.Rules.Router.TeamOf(ev.From); ok && team.Manager != "" {
-		msgs = append(msgs, Notification{Key: "reassigned-mgr:" + l.ID + ":" + ev.From + ":" + ev.To, Kind: NotifyReassigned, To: team.Manager, Subject: "Lead reassigned: " + describe(l), Body: fmt.Sprintf("From %s to %s: %s", ev.From, ev.To, ev.Reason)})
+		msgs = append(msgs, Notification{Key: "reassigned-mgr:" + ownership(l) + ":" + ev.From, Kind: NotifyReassigned, To: team.Manager, Subject: "Lead reassigned: " + describe(l), Body: fmt.Sprintf("From %s to %s: %s", ev.From, ev.To, ev.Reason)})
 	}
 	for _, n := range msgs {
 		if n.To == "" {
@@ -176,17 +177,27 @@ func (s *Service) NotifyReassigned(ctx context.Context, ev events.Reassigned) er
 	return s.startSLA(ctx, l)
 }
 
-// slaKey names an owner's SLA timer of a lead. It is a hash: a used key
-// outlives the timer (schedulers keep it to stay idempotent), and it must
-// not name a lead after the lead is erased.
-func slaKey(leadID, owner string) string { return "sla-" + shortHash(leadID+"\x00"+owner) }
+// ownership names one period of a lead with one owner: the lead, the owner
+// and when the lead was routed to them. The keys of what an assignment
+// triggers (its notifications, its SLA timer) are built from it, so that a
+// lead coming back to a rep who held it before (a small team cycling on
+// SLA reassignments) notifies them and starts their SLA again, while a
+// redelivered event of the same assignment does neither twice.
+func ownership(l *lead.Lead) string {
+	return l.ID + ":" + l.Owner + ":" + strconv.FormatInt(l.RoutedAt.UnixNano(), 36)
+}
+
+// slaKey names the SLA timer of the lead's current ownership. It is a hash:
+// a used key outlives the timer (schedulers keep it to stay idempotent),
+// and it must not name a lead after the lead is erased.
+func slaKey(l *lead.Lead) string { return "sla-" + shortHash(ownership(l)) }
 
 func (s *Service) startSLA(ctx context.Context, l *lead.Lead) error {
 	if s.Rules.SLA.AlertAfter <= 0 || !l.ContactedAt.IsZero() {
 		return nil
 	}
 	at := l.RoutedAt.Add(s.Rules.SLA.AlertAfter)
-	if err := s.Scheduler.Schedule(ctx, Timer{Key: slaKey(l.ID, l.Owner), Kind: TimerSLA, LeadID: l.ID, At: at, Data: l.Owner}); err != nil {
+	if err := s.Scheduler.Schedule(ctx, Timer{Key: slaKey(l), Kind: TimerSLA, LeadID: l.ID, At: at, Data: l.Owner}); err != nil {
 		return fmt.Errorf("start SLA timer of lead %s: %w", l.ID, err)
 	}
 	return nil
@@ -216,7 +227,7 @@ func (s *Service) CheckSLA(ctx context.Context, t Timer) (TimerResult, error) {
 		team, _ := s.Rules.Router.TeamOf(l.Owner)
 		if team.Manager != "" {
 			if err := s.Notifier.Notify(ctx, Notification{
-				Key: "sla-alert:" + l.ID + ":" + l.Owner, Kind: NotifySLAWarning, To: team.Manager, LeadID: l.ID, At: now,
+				Key: "sla-alert:" + ownership(l), Kind: NotifySLAWarning, To: team.Manager, LeadID: l.ID, At: now,
 				Subject: "SLA: lead not contacted within " + s.Rules.SLA.AlertAfter.String(),
 				Body:    fmt.Sprintf("%s, owned by %s, has not been contacted %s after routing.", describe(l), l.Owner, age.Round(time.Minute)),
 			}); err != nil {

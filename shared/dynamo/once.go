@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -54,18 +55,17 @@ func (s *Store) PutOnce(ctx context.Context, k, value string, ttl time.Duration)
 		if err = s.translate("put once", err); !lead.IsCode(err, lead.ECONFLICT) {
 			return "", false, err
 		}
-		out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(oncePK(k), skOnce), ConsistentRead: aws.Bool(true)})
+		stored, ok, err := s.GetOnce(ctx, k)
 		if err != nil {
-			return "", false, s.translate("put once: read existing", err)
+			return "", false, fmt.Errorf("put once: read existing: %w", err)
 		}
-		if out.Item != nil && live(out.Item, s.now()) {
-			return getS(out.Item, AttrValue), false, nil
+		if ok {
+			return stored, false, nil
 		}
 	}
 	return "", false, lead.Errorf(lead.EUNAVAILABLE, "put once: the record kept changing over %d attempts", onceAttempts)
 }
 
-// live reports whether a once record has not expired at now.
 // GetOnce returns the live value PutOnce stored under key, read
 // consistently. Returns EINVALID for an empty key, EUNAVAILABLE on a
 // transient failure.
@@ -83,6 +83,7 @@ func (s *Store) GetOnce(ctx context.Context, k string) (string, bool, error) {
 	return getS(out.Item, AttrValue), true, nil
 }
 
+// live reports whether a once record has not expired at now.
 func live(it item, now time.Time) bool {
 	if _, ok := it[AttrExpires]; !ok {
 		return true

@@ -220,6 +220,23 @@ func (e Envelope) Check() error {
 	return nil
 }
 
+// Encode returns e as the JSON body a consumer's queue carries. Returns
+// EINVALID for an envelope Check refuses or that does not encode, ETOOLARGE
+// for one over MaxSize.
+func Encode(e Envelope) ([]byte, error) {
+	if err := e.Check(); err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(e)
+	if err != nil {
+		return nil, &lead.Error{Code: lead.EINVALID, Message: fmt.Sprintf("encode event %s", e.ID), Err: err}
+	}
+	if len(body) > MaxSize {
+		return nil, lead.Errorf(lead.ETOOLARGE, "event %s (%s) of %d bytes exceeds %d", e.ID, e.DetailType, len(body), MaxSize)
+	}
+	return body, nil
+}
+
 // Wrap encodes d into an envelope with the given id.
 func Wrap(id string, d Detail) (Envelope, error) {
 	raw, err := json.Marshal(d)

@@ -57,9 +57,9 @@ func New(client API, bus string) *Publisher {
 //
 // Returns EINVALID for an envelope without a detail-type or whose detail is
 // not a JSON object, ETOOLARGE if one event alone exceeds MaxBatchSize
-// (nothing is published then), EUNAVAILABLE if
-// entries still fail after the retries or the bus cannot be reached,
-// EINTERNAL for a request the bus refuses as malformed.
+// (nothing is published then), EUNAVAILABLE if entries still fail after the
+// retries or the bus cannot be reached, EINTERNAL for a request the bus
+// refuses as malformed.
 func (p *Publisher) Publish(ctx context.Context, envs ...events.Envelope) error {
 	pending := make([]types.PutEventsRequestEntry, 0, len(envs))
 	for _, env := range envs {

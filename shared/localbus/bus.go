@@ -267,7 +267,7 @@ func (b *Bus) Close() error {
 func (b *Bus) Publish(ctx context.Context, envs ...events.Envelope) error {
 	bodies := make([]json.RawMessage, 0, len(envs))
 	for _, env := range envs {
-		body, err := encodeEnvelope(env)
+		body, err := events.Encode(env)
 		if err != nil {
 			return fmt.Errorf("publish: %w", err)
 		}
@@ -383,7 +383,7 @@ func (b *Bus) Send(ctx context.Context, to events.Consumer, envs ...events.Envel
 	}
 	msgs := make([]*message, 0, len(envs))
 	for _, env := range envs {
-		body, err := encodeEnvelope(env)
+		body, err := events.Encode(env)
 		if err != nil {
 			return fmt.Errorf("send to %s: %w", to, err)
 		}
@@ -397,22 +397,6 @@ func (b *Bus) Send(ctx context.Context, to events.Consumer, envs ...events.Envel
 		return fmt.Errorf("send %d events to %s: %w", len(envs), to, err)
 	}
 	return nil
-}
-
-// encodeEnvelope is env as a message body. Returns EINVALID for an envelope
-// the bus cannot carry, ETOOLARGE for one over events.MaxSize.
-func encodeEnvelope(env events.Envelope) ([]byte, error) {
-	if err := env.Check(); err != nil {
-		return nil, err
-	}
-	body, err := json.Marshal(env)
-	if err != nil {
-		return nil, &lead.Error{Code: lead.EINVALID, Message: fmt.Sprintf("encode event %s", env.ID), Err: err}
-	}
-	if len(body) > events.MaxSize {
-		return nil, lead.Errorf(lead.ETOOLARGE, "event %s (%s) of %d bytes exceeds %d", env.ID, env.DetailType, len(body), events.MaxSize)
-	}
-	return body, nil
 }
 
 func (b *Bus) newMessage(body []byte) *message {

@@ -66,8 +66,9 @@ func NewFromConfig(cfg aws.Config, machines map[string]string) *Scheduler {
 // no-op: Step Functions keeps execution names for 90 days, including after
 // the execution ends or is cancelled, so a timer that must fire again needs
 // a new key. Returns EINVALID for a timer pipeline.Timer.Check refuses or
-// of a kind that has no state machine, EUNAVAILABLE if Step Functions cannot be reached or
-// throttles, EINTERNAL if it refuses the request as malformed.
+// of a kind that has no state machine, EUNAVAILABLE if Step Functions
+// cannot be reached or throttles, EINTERNAL if it refuses the request as
+// malformed.
 func (s *Scheduler) Schedule(ctx context.Context, t pipeline.Timer) error {
 	if err := t.Check(); err != nil {
 		return err

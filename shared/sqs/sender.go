@@ -4,7 +4,6 @@ package sqs
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -21,8 +20,8 @@ import (
 	"github.com/leadflow/leadflow/shared/pipeline"
 )
 
-// SendMessageBatch limits: entries per call, bytes per message and per
-// call.
+// SendMessageBatch limits: entries and bytes per call (a message alone is
+// bounded by events.MaxSize, the same size).
 const (
 	MaxEntries   = 10
 	MaxBatchSize = 256 * 1024
@@ -70,11 +69,10 @@ func QueueURLs(getenv func(string) string) map[events.Consumer]string {
 // again with backoff, a bounded number of times. Delivery is at-least-once:
 // after an error some envelopes may have been sent, and the caller retries.
 //
-// Returns EINVALID for a consumer without a queue or an envelope without a
-// detail-type or whose detail is not a JSON object, ETOOLARGE for an
-// envelope over MaxBatchSize (nothing is sent then), EUNAVAILABLE if messages still fail after the
-// retries or the queue cannot be reached, EINTERNAL if SQS refuses a
-// message as malformed.
+// Returns EINVALID for a consumer without a queue or an envelope
+// events.Encode refuses, ETOOLARGE for one over events.MaxSize (nothing is
+// sent then), EUNAVAILABLE if messages still fail after the retries or the
+// queue cannot be reached, EINTERNAL if SQS refuses a message as malformed.
 func (s *Sender) Send(ctx context.Context, to events.Consumer, envs ...events.Envelope) error {
 	url, ok := s.queues[to]
 	if !ok {
@@ -82,15 +80,9 @@ func (s *Sender) Send(ctx context.Context, to events.Consumer, envs ...events.En
 	}
 	pending := make([]types.SendMessageBatchRequestEntry, 0, len(envs))
 	for i, env := range envs {
-		if err := env.Check(); err != nil {
-			return fmt.Errorf("send to %s: %w", to, err)
-		}
-		body, err := json.Marshal(env)
+		body, err := events.Encode(env)
 		if err != nil {
-			return &lead.Error{Code: lead.EINVALID, Message: fmt.Sprintf("send to %s: encode %s", to, env.DetailType), Err: err}
-		}
-		if len(body) > MaxBatchSize {
-			return lead.Errorf(lead.ETOOLARGE, "send to %s: message of %d bytes exceeds %d", to, len(body), MaxBatchSize)
+			return fmt.Errorf("send to %s: %w", to, err)
 		}
 		// The id only pairs results with entries within one call.
 		pending = append(pending, types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(string(body))})

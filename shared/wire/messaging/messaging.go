@@ -19,9 +19,10 @@ import (
 )
 
 // Notifier sends notifications to Slack (the webhook URL in the secret the
-// environment names, read through the secrets cache at each notification) and by SES email (from the configured sender), each
-// when configured. Neither deduplicates by itself, so each keeps a record
-// of what it delivered in the store (pipeline.NotifyOnce).
+// environment names, read through the secrets cache at each notification)
+// and by SES email (from the configured sender), each when configured.
+// Neither deduplicates by itself, so each keeps a record of what it
+// delivered in the store (pipeline.NotifyOnce).
 var Notifier = wire.Option{Provides: wire.NeedNotifier, Apply: func(_ context.Context, c *wire.Cloud) error {
 	notifiers := fanout{}
 	if id := c.Getenv(awsenv.SlackSecret); id != "" {
